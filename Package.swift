@@ -1,0 +1,61 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// One module per concept, dependencies pointing one way:
+// Linalg → Gaussian → Architecture → InfiniteWidth / Criticality → Studies → Report → dlt.
+// DataIO (CSV/.npy/.npz/JSON) and Plot (SVG) are leaves used by the upper layers.
+
+#if os(Linux)
+let blasTargets: [Target] = [
+    .systemLibrary(
+        name: "COpenBLAS",
+        path: "Sources/COpenBLAS",
+        pkgConfig: "openblas",
+        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+    )
+]
+let blasDependency: [Target.Dependency] = ["COpenBLAS"]
+let blasLinker: [LinkerSetting] = []
+#else
+let blasTargets: [Target] = []
+let blasDependency: [Target.Dependency] = []
+let blasLinker: [LinkerSetting] = [.linkedFramework("Accelerate")]
+#endif
+
+let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "DeepTheory",
+    products: [
+        .library(name: "DeepTheory", targets: ["DeepTheory"]),
+        .executable(name: "dlt", targets: ["dlt"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: blasTargets + [
+        .target(name: "Linalg", dependencies: blasDependency, linkerSettings: blasLinker),
+        .target(name: "Gaussian", dependencies: ["Linalg"]),
+        .target(name: "Architecture", dependencies: ["Gaussian"]),
+        .target(name: "InfiniteWidth", dependencies: ["Architecture", "Linalg"]),
+        .target(name: "Criticality", dependencies: ["Architecture", "InfiniteWidth"]),
+        .target(name: "DataIO", dependencies: ["Linalg"]),
+        .target(name: "Plot"),
+        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO"]),
+        .target(name: "Report", dependencies: ["Studies", "Plot"]),
+        .target(name: "DeepTheory", dependencies: [
+            "Linalg", "Gaussian", "Architecture", "InfiniteWidth", "Criticality", "DataIO", "Plot", "Studies", "Report",
+        ]),
+        .executableTarget(name: "dlt", dependencies: [
+            "DeepTheory",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
+        .testTarget(name: "GaussianTests", dependencies: ["Gaussian"]),
+        .testTarget(name: "InfiniteWidthTests", dependencies: ["InfiniteWidth"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CriticalityTests", dependencies: ["Criticality"]),
+        .testTarget(name: "DataIOTests", dependencies: ["DataIO"]),
+        .testTarget(name: "PlotTests", dependencies: ["Plot"]),
+        .testTarget(name: "CLITests", dependencies: ["dlt"]),
+    ]
+)

@@ -1,0 +1,10 @@
+// The umbrella module: `import DeepTheory` brings every concept module.
+@_exported import Linalg
+@_exported import Gaussian
+@_exported import Architecture
+@_exported import InfiniteWidth
+@_exported import Criticality
+@_exported import DataIO
+@_exported import Plot
+@_exported import Studies
+@_exported import Report
