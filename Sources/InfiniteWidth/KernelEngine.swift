@@ -1,0 +1,145 @@
+import Architecture
+import Dispatch
+import Foundation
+import Gaussian
+import Linalg
+
+/// The infinite-width NNGP kernel K^(ℓ) and frozen NTK Θ^(ℓ) of a layer, for N₁ × N₂ inputs.
+public struct LayerKernels: Sendable, Equatable {
+    /// K^(ℓ)_{δ₁δ₂} (PDLT §4.1 for ℓ = 1, the recursion of §4.3 / eq. 5.1 above).
+    public var nngp: Matrix
+    /// Θ^(ℓ)_{δ₁δ₂}, the frozen NTK (PDLT §8.3 at leading order, §9.1).
+    public var ntk: Matrix
+}
+
+/// Kernels of every requested layer ℓ = 1 … L; `layers.last` is the output layer.
+public struct InfiniteWidthKernels: Sendable {
+    /// Layer indices ℓ (1-based) of the entries of `layers`.
+    public var layerIndices: [Int]
+    public var layers: [LayerKernels]
+    public var output: LayerKernels { layers[layers.count - 1] }
+}
+
+/// Errors of kernel computations on user inputs.
+public enum KernelError: Error, Equatable, CustomStringConvertible {
+    case inputDimensionMismatch(expected: Int, got: Int, which: String)
+    case emptyInputs(String)
+    case nonFinite(String)
+    case diverged(layer: Int)
+
+    public var description: String {
+        switch self {
+        case let .inputDimensionMismatch(e, g, which):
+            return "mismatched input dimensions: \(which) has \(g) columns, expected \(e)"
+        case .emptyInputs(let which): return "\(which) has no rows"
+        case .nonFinite(let which): return "\(which) contains NaN or Inf"
+        case .diverged(let l): return "the kernel overflowed (became non-finite) at layer \(l): the network is deep in the chaotic/exploding phase"
+        }
+    }
+}
+
+/// The infinite-width kernels of an MLP.
+///
+/// Layer 1 (PDLT §4.1): K^(1) = C_b + C_W x·x′/n₀ and Θ^(1) = λ_b + λ_W x·x′/n₀.
+/// Layer ℓ+1 (PDLT eq. 5.1 / §4.3 for K, §9.1 for Θ):
+///   K^(ℓ+1)_{δ₁δ₂} = C_b + C_W ⟨σ(z_{δ₁}) σ(z_{δ₂})⟩_{K^(ℓ)},
+///   Θ^(ℓ+1)_{δ₁δ₂} = λ_b + λ_W ⟨σσ⟩_{K^(ℓ)} + C_W ⟨σ′σ′⟩_{K^(ℓ)} Θ^(ℓ)_{δ₁δ₂}.
+///
+/// Numerics: each off-diagonal pair is carried as its deficit d = √(K₁₁K₂₂) − K₁₂ ≥ 0 and updated
+/// without cancellation (see `nextDeficit`), so that deep networks whose correlations flow to 1
+/// (ReLU: 1 − ρ ~ ℓ⁻²) keep full relative accuracy in the angle θ and in ⟨σ′σ′⟩. The N² loop runs on
+/// all cores, in row blocks, with no per-entry allocation; the rectified family has an inlined path.
+public enum InfiniteWidth {
+    /// Kernels for the inputs `x1` (N₁ × n₀, rows are inputs) and, when given, the cross-kernel with
+    /// `x2` (N₂ × n₀). `keepLayers`: which layers to return (default: the output layer only).
+    public static func kernels(spec: NetworkSpec, x1: Matrix, x2: Matrix? = nil,
+                               keepLayers: Set<Int>? = nil) throws -> InfiniteWidthKernels {
+        try validate(spec: spec, x1: x1, x2: x2)
+        let symmetric = x2 == nil
+        let xb = x2 ?? x1
+        let n0 = Double(x1.cols)
+        let spec = spec.with(inputDimension: x1.cols)
+        let keep = keepLayers ?? [spec.depth]
+        var state = try firstLayer(spec: spec, x1: x1, x2: xb, symmetric: symmetric, n0: n0)
+        var out = InfiniteWidthKernels(layerIndices: [], layers: [])
+        if keep.contains(1) { out.layerIndices.append(1); out.layers.append(state.materialize()) }
+        if spec.depth >= 2 {
+            for l in 2...spec.depth {
+                state.advance(activation: spec.activation, cb: spec.cb[l - 1], cw: spec.cw[l - 1],
+                              lambdaB: spec.lambdaB[l - 1], lambdaW: spec.effectiveLambdaW(layer: l))
+                guard state.isFinite else { throw KernelError.diverged(layer: l) }
+                if keep.contains(l) { out.layerIndices.append(l); out.layers.append(state.materialize()) }
+            }
+        }
+        return out
+    }
+
+    static func validate(spec: NetworkSpec, x1: Matrix, x2: Matrix?) throws {
+        try spec.validate()
+        guard x1.rows > 0 else { throw KernelError.emptyInputs("the inputs") }
+        guard x1.isFinite else { throw KernelError.nonFinite("the inputs") }
+        if let n0 = spec.inputDimension, n0 != x1.cols {
+            throw KernelError.inputDimensionMismatch(expected: n0, got: x1.cols, which: "the inputs")
+        }
+        if let x2 {
+            guard x2.rows > 0 else { throw KernelError.emptyInputs("the second inputs") }
+            guard x2.isFinite else { throw KernelError.nonFinite("the second inputs") }
+            guard x2.cols == x1.cols else {
+                throw KernelError.inputDimensionMismatch(expected: x1.cols, got: x2.cols, which: "the second inputs")
+            }
+        }
+    }
+
+    /// Layer 1 from the Gram matrix G = x·x′/n₀ (one DGEMM).
+    static func firstLayer(spec: NetworkSpec, x1: Matrix, x2: Matrix, symmetric: Bool, n0: Double) throws -> KernelState {
+        let gram = symmetric ? x1.gram(scale: 1 / n0) : try Matrix.product(x1, x2, transposeB: true)
+        let g1 = (0..<x1.rows).map { i in (0..<x1.cols).reduce(0.0) { $0 + x1[i, $1] * x1[i, $1] } / n0 }
+        let g2 = symmetric ? g1 : (0..<x2.rows).map { i in (0..<x2.cols).reduce(0.0) { $0 + x2[i, $1] * x2[i, $1] } / n0 }
+        var gramStorage = gram.storage
+        if !symmetric { for k in 0..<gramStorage.count { gramStorage[k] /= n0 } }
+        let n1 = x1.rows, n2 = x2.rows
+        // Deficit of the Gram matrix, √(G₁₁G₂₂) − G₁₂; for nearly parallel inputs recomputed as
+        // |x||x′| |x̂ − x̂′|²/(2n₀), which has no cancellation.
+        var deficit = [Double](repeating: 0, count: n1 * n2)
+        for i in 0..<n1 {
+            for j in (symmetric ? i : 0)..<n2 {
+                let s = (g1[i] * g2[j]).squareRoot()
+                var d = s - gramStorage[i * n2 + j]
+                if s > 0 && d < 1e-4 * s && !(symmetric && i == j) {
+                    let ni = (g1[i] * n0).squareRoot(), nj = (g2[j] * n0).squareRoot()
+                    var acc = 0.0
+                    for c in 0..<x1.cols { let t = x1[i, c] / ni - x2[j, c] / nj; acc += t * t }
+                    d = s * acc / 2
+                }
+                deficit[i * n2 + j] = max(d, 0)
+            }
+        }
+        let cb = spec.cb[0], cw = spec.cw[0], lb = spec.lambdaB[0], lw = spec.effectiveLambdaW(layer: 1)
+        var st = KernelState(rows: n1, cols: n2, symmetric: symmetric)
+        for i in 0..<n1 { st.diag1[i] = cb + cw * g1[i]; st.ntkDiag1[i] = lb + lw * g1[i] }
+        for j in 0..<n2 { st.diag2[j] = cb + cw * g2[j]; st.ntkDiag2[j] = lb + lw * g2[j] }
+        for i in 0..<n1 {
+            for j in (symmetric ? i : 0)..<n2 {
+                let k = i * n2 + j
+                let a12 = gramStorage[k]
+                st.ntk[k] = lb + lw * a12
+                st.deficit[k] = nextDeficit(cb: cb, cw: cw, a11: g1[i], a22: g2[j], a12: a12, deltaA: deficit[k],
+                                            k11: st.diag1[i], k22: st.diag2[j])
+            }
+        }
+        return st
+    }
+
+    /// The deficit of K′ = C_b + C_W A from the deficit Δ_A of A, without cancellation:
+    /// K′₁₁K′₂₂ − K′₁₂² = C_b C_W ((√A₁₁ − √A₂₂)² + 2Δ_A) + C_W² Δ_A (2√(A₁₁A₂₂) − Δ_A).
+    @inlinable
+    static func nextDeficit(cb: Double, cw: Double, a11: Double, a22: Double, a12: Double, deltaA: Double,
+                            k11: Double, k22: Double) -> Double {
+        let sNew = (k11 * k22).squareRoot()
+        let k12 = cb + cw * a12
+        if k12 <= 0 { return sNew - k12 }
+        let r = a11.squareRoot() - a22.squareRoot()
+        let num = cb * cw * (r * r + 2 * deltaA) + cw * cw * deltaA * (2 * (a11 * a22).squareRoot() - deltaA)
+        return max(num, 0) / (sNew + k12)
+    }
+}
