@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "GaussianTests", dependencies: ["Gaussian"]),
         .testTarget(name: "InfiniteWidthTests", dependencies: ["InfiniteWidth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CriticalityTests", dependencies: ["Criticality"]),
-        .testTarget(name: "DataIOTests", dependencies: ["DataIO"]),
+        .testTarget(name: "DataIOTests", dependencies: ["DataIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
         .testTarget(name: "CLITests", dependencies: ["dlt"]),
     ]

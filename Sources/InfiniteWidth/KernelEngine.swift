@@ -133,7 +133,7 @@ public enum InfiniteWidth {
     /// The deficit of K′ = C_b + C_W A from the deficit Δ_A of A, without cancellation:
     /// K′₁₁K′₂₂ − K′₁₂² = C_b C_W ((√A₁₁ − √A₂₂)² + 2Δ_A) + C_W² Δ_A (2√(A₁₁A₂₂) − Δ_A).
     @inlinable
-    static func nextDeficit(cb: Double, cw: Double, a11: Double, a22: Double, a12: Double, deltaA: Double,
+    public static func nextDeficit(cb: Double, cw: Double, a11: Double, a22: Double, a12: Double, deltaA: Double,
                             k11: Double, k22: Double) -> Double {
         let sNew = (k11 * k22).squareRoot()
         let k12 = cb + cw * a12
