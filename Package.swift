@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Criticality", dependencies: ["Architecture", "InfiniteWidth"]),
         .target(name: "DataIO", dependencies: ["Linalg"]),
         .target(name: "Plot"),
-        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO"]),
+        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO"], resources: [.copy("Data")]),
         .target(name: "Report", dependencies: ["Studies", "Plot"]),
         .target(name: "DeepTheory", dependencies: [
             "Linalg", "Gaussian", "Architecture", "InfiniteWidth", "Criticality", "DataIO", "Plot", "Studies", "Report",
@@ -50,6 +50,7 @@ let package = Package(
             "DeepTheory",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "dlt-bench", dependencies: ["DeepTheory"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "GaussianTests", dependencies: ["Gaussian"]),
         .testTarget(name: "InfiniteWidthTests", dependencies: ["InfiniteWidth"], resources: [.copy("Fixtures")]),

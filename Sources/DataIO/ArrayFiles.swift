@@ -61,7 +61,7 @@ public enum ArrayFiles {
         }
     }
 
-    static func choose(_ arrays: [(name: String, matrix: Matrix)], pick: String?, format: OutputFormat) throws(DataError) -> Matrix {
+    public static func choose(_ arrays: [(name: String, matrix: Matrix)], pick: String?, format: OutputFormat) throws(DataError) -> Matrix {
         if let pick {
             guard let m = arrays.first(where: { $0.name == pick })?.matrix else {
                 throw .unsupported(path: "--get \(pick)", reason: "available: \(arrays.map(\.name).joined(separator: ", "))")

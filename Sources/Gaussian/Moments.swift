@@ -97,8 +97,7 @@ public enum ArcCosine {
     @inlinable
     public static func angle(s: Double, deficit d: Double) -> Double {
         guard s > 0 else { return Double.pi / 2 }
-        let x = min(max(d / (2 * s), 0), 1)
-        return 2 * Foundation.asin(x.squareRoot())
+        return 2 * Foundation.asin(min(max(d / (2 * s), 0), 1).squareRoot())
     }
 
     /// sin θ − θ cos θ without cancellation for small θ (series through θ¹⁵ below 0.5).

@@ -62,13 +62,15 @@ public enum InfiniteWidth {
         let keep = keepLayers ?? [spec.depth]
         var state = try firstLayer(spec: spec, x1: x1, x2: xb, symmetric: symmetric, n0: n0)
         var out = InfiniteWidthKernels(layerIndices: [], layers: [])
-        if keep.contains(1) { out.layerIndices.append(1); out.layers.append(state.materialize()) }
-        if spec.depth >= 2 {
-            for l in 2...spec.depth {
+        for l in 1...spec.depth {
+            if l > 1 {
                 state.advance(activation: spec.activation, cb: spec.cb[l - 1], cw: spec.cw[l - 1],
                               lambdaB: spec.lambdaB[l - 1], lambdaW: spec.effectiveLambdaW(layer: l))
-                guard state.isFinite else { throw KernelError.diverged(layer: l) }
-                if keep.contains(l) { out.layerIndices.append(l); out.layers.append(state.materialize()) }
+            }
+            guard state.isFinite else { throw KernelError.diverged(layer: l) }
+            if keep.contains(l) {
+                out.layerIndices.append(l)
+                out.layers.append(state.materialize(consuming: l == spec.depth))
             }
         }
         return out
@@ -90,42 +92,40 @@ public enum InfiniteWidth {
         }
     }
 
-    /// Layer 1 from the Gram matrix G = x·x′/n₀ (one DGEMM).
+    /// Layer 1 from the Gram matrix G = x·x′/n₀ (one DSYRK/DGEMM), in parallel over rows.
     static func firstLayer(spec: NetworkSpec, x1: Matrix, x2: Matrix, symmetric: Bool, n0: Double) throws -> KernelState {
-        let gram = symmetric ? x1.gram(scale: 1 / n0) : try Matrix.product(x1, x2, transposeB: true)
-        let g1 = (0..<x1.rows).map { i in (0..<x1.cols).reduce(0.0) { $0 + x1[i, $1] * x1[i, $1] } / n0 }
-        let g2 = symmetric ? g1 : (0..<x2.rows).map { i in (0..<x2.cols).reduce(0.0) { $0 + x2[i, $1] * x2[i, $1] } / n0 }
-        var gramStorage = gram.storage
-        if !symmetric { for k in 0..<gramStorage.count { gramStorage[k] /= n0 } }
-        let n1 = x1.rows, n2 = x2.rows
-        // Deficit of the Gram matrix, √(G₁₁G₂₂) − G₁₂; for nearly parallel inputs recomputed as
-        // |x||x′| |x̂ − x̂′|²/(2n₀), which has no cancellation.
-        var deficit = [Double](repeating: 0, count: n1 * n2)
-        for i in 0..<n1 {
-            for j in (symmetric ? i : 0)..<n2 {
-                let s = (g1[i] * g2[j]).squareRoot()
-                var d = s - gramStorage[i * n2 + j]
-                if s > 0 && d < 1e-4 * s && !(symmetric && i == j) {
-                    let ni = (g1[i] * n0).squareRoot(), nj = (g2[j] * n0).squareRoot()
-                    var acc = 0.0
-                    for c in 0..<x1.cols { let t = x1[i, c] / ni - x2[j, c] / nj; acc += t * t }
-                    d = s * acc / 2
-                }
-                deficit[i * n2 + j] = max(d, 0)
-            }
-        }
+        var gram = symmetric ? x1.gram(scale: 1 / n0, upperOnly: true) : try Matrix.product(x1, x2, transposeB: true)
+        if !symmetric { for k in 0..<gram.storage.count { gram.storage[k] /= n0 } }
+        let g1 = (0..<x1.rows).map { i in x1.row(i).reduce(0.0) { $0 + $1 * $1 } / n0 }
+        let g2 = symmetric ? g1 : (0..<x2.rows).map { i in x2.row(i).reduce(0.0) { $0 + $1 * $1 } / n0 }
+        let rg1 = g1.map { $0.squareRoot() }, rg2 = g2.map { $0.squareRoot() }
+        let n1 = x1.rows, n2 = x2.rows, d = x1.cols
         let cb = spec.cb[0], cw = spec.cw[0], lb = spec.lambdaB[0], lw = spec.effectiveLambdaW(layer: 1)
-        var st = KernelState(rows: n1, cols: n2, symmetric: symmetric)
+        var st = KernelState(rows: n1, cols: n2, symmetric: symmetric, deficitStorage: [])
         for i in 0..<n1 { st.diag1[i] = cb + cw * g1[i]; st.ntkDiag1[i] = lb + lw * g1[i] }
         for j in 0..<n2 { st.diag2[j] = cb + cw * g2[j]; st.ntkDiag2[j] = lb + lw * g2[j] }
-        for i in 0..<n1 {
-            for j in (symmetric ? i : 0)..<n2 {
-                let k = i * n2 + j
-                let a12 = gramStorage[k]
-                st.ntk[k] = lb + lw * a12
-                st.deficit[k] = nextDeficit(cb: cb, cw: cw, a11: g1[i], a22: g2[j], a12: a12, deltaA: deficit[k],
-                                            k11: st.diag1[i], k22: st.diag2[j])
-            }
+        let rk1 = st.diag1.map { $0.squareRoot() }, rk2 = st.diag2.map { $0.squareRoot() }
+        // The per-input square roots as raw pointers: one buffer of 4·N values.
+        let roots = rg1 + rg2 + rk1 + rk2
+        st.deficit = gram.storage
+        gram = Matrix(rows: 0, cols: 0)  // release the second reference: the deficit is computed in place
+        st.deficit.withUnsafeMutableBufferPointer { db in
+                st.ntk.withUnsafeMutableBufferPointer { tb in
+                    x1.storage.withUnsafeBufferPointer { xa in
+                        x2.storage.withUnsafeBufferPointer { xb in
+                            roots.withUnsafeBufferPointer { rb in
+                                let p = FirstLayerPointers(
+                                    gram: UnsafePointer(db.baseAddress!), deficit: db.baseAddress!, ntk: tb.baseAddress!,
+                                    x1: xa.baseAddress!, x2: xb.baseAddress!, rg1: rb.baseAddress!, rg2: rb.baseAddress! + n1,
+                                    rk1: rb.baseAddress! + n1 + n2, rk2: rb.baseAddress! + 2 * n1 + n2)
+                                parallelRows(n1) { i in
+                                    FirstLayerRow.update(row: i, cols: n2, dim: d, n0: n0, symmetric: symmetric,
+                                                         cb: cb, cw: cw, lambdaB: lb, lambdaW: lw, p)
+                                }
+                            }
+                        }
+                    }
+                }
         }
         return st
     }
@@ -141,5 +141,51 @@ public enum InfiniteWidth {
         let r = a11.squareRoot() - a22.squareRoot()
         let num = cb * cw * (r * r + 2 * deltaA) + cw * cw * deltaA * (2 * (a11 * a22).squareRoot() - deltaA)
         return max(num, 0) / (sNew + k12)
+    }
+}
+
+struct FirstLayerPointers: @unchecked Sendable {
+    let gram: UnsafePointer<Double>
+    let deficit: UnsafeMutablePointer<Double>
+    let ntk: UnsafeMutablePointer<Double>
+    let x1: UnsafePointer<Double>
+    let x2: UnsafePointer<Double>
+    let rg1: UnsafePointer<Double>, rg2: UnsafePointer<Double>, rk1: UnsafePointer<Double>, rk2: UnsafePointer<Double>
+}
+
+/// One row of layer 1: Θ^(1) = λ_b + λ_W G and the deficit of K^(1) = C_b + C_W G from the deficit
+/// of G (recomputed from the inputs, without cancellation, for nearly parallel pairs).
+enum FirstLayerRow {
+    @inline(__always)
+    static func update(row i: Int, cols n2: Int, dim d: Int, n0: Double, symmetric: Bool, cb: Double, cw: Double,
+                       lambdaB lb: Double, lambdaW lw: Double, _ p: FirstLayerPointers) {
+        let rg1 = p.rg1[i], rk1 = p.rk1[i]
+        for j in (symmetric ? i : 0)..<n2 {
+            let k = i * n2 + j
+            let a12 = p.gram[k]
+            let s = rg1 * p.rg2[j]
+            var def = s - a12
+            if def < 1e-4 * s && s > 0 && !(symmetric && i == j) {
+                // |x||x′| |x̂ − x̂′|²/(2n₀)
+                let inv1 = 1 / (rg1 * n0.squareRoot()), inv2 = 1 / (p.rg2[j] * n0.squareRoot())
+                var acc = 0.0
+                for c in 0..<d {
+                    let t = p.x1[i * d + c] * inv1 - p.x2[j * d + c] * inv2
+                    acc += t * t
+                }
+                def = s * acc / 2
+            }
+            def = max(def, 0)
+            p.ntk[k] = lb + lw * a12
+            let k12 = cb + cw * a12
+            let sNew = rk1 * p.rk2[j]
+            if k12 <= 0 {
+                p.deficit[k] = sNew - k12
+            } else {
+                let r = rg1 - p.rg2[j]
+                let num = cb * cw * (r * r + 2 * def) + cw * cw * def * (2 * s - def)
+                p.deficit[k] = max(num, 0) / (sNew + k12)
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ public struct Matrix: Equatable, Sendable, CustomStringConvertible {
         precondition(rows >= 0 && cols >= 0, "matrix dimensions must be non-negative")
         self.rows = rows
         self.cols = cols
-        self.storage = [Double](repeating: value, count: rows * cols)
+        self.storage = LargeArrays.filled(rows * cols, with: value)
     }
 
     /// A matrix over existing row-major storage; `storage.count` must be `rows * cols`.

@@ -28,8 +28,8 @@ extension Matrix {
     /// A · B.
     public static func * (a: Matrix, b: Matrix) throws(LinalgError) -> Matrix { try product(a, b) }
 
-    /// α A Aᵀ (symmetric rank-k update, DSYRK), both triangles filled.
-    public func gram(scale alpha: Double = 1) -> Matrix {
+    /// α A Aᵀ (symmetric rank-k update, DSYRK); both triangles filled unless `upperOnly`.
+    public func gram(scale alpha: Double = 1, upperOnly: Bool = false) -> Matrix {
         let n = rows
         var c = Matrix(rows: n, cols: n)
         if n == 0 { return c }
@@ -41,8 +41,28 @@ extension Matrix {
                 }
             }
         }
-        for i in 0..<n { for j in 0..<i { c.storage[i * n + j] = c.storage[j * n + i] } }
+        if !upperOnly { c.symmetrizeFromUpper() }
         return c
+    }
+
+    /// Copy the upper triangle onto the lower one, in 64×64 tiles (cache-friendly for large n).
+    public mutating func symmetrizeFromUpper() {
+        precondition(isSquare, "symmetrize needs a square matrix")
+        let n = rows
+        storage.withUnsafeMutableBufferPointer { p in
+            let tile = 64
+            var i0 = 0
+            while i0 < n {
+                let i1 = min(n, i0 + tile)
+                var j0 = i0
+                while j0 < n {
+                    let j1 = min(n, j0 + tile)
+                    for i in i0..<i1 { for j in max(j0, i + 1)..<j1 { p[j * n + i] = p[i * n + j] } }
+                    j0 += tile
+                }
+                i0 += tile
+            }
+        }
     }
 
     /// A x.

@@ -1,0 +1,125 @@
+import ArgumentParser
+import DeepTheory
+import Foundation
+
+/// Flags that describe a network (shared by every subcommand that needs one).
+struct NetworkOptions: ParsableArguments {
+    @Option(help: "Activation: \(Activation.spellings).")
+    var activation: String?
+
+    @Option(help: "Depth L: the number of weight layers (the output is z^(L)).")
+    var depth: Int?
+
+    @Option(help: "C_W, the weight variance (W ~ N(0, C_W/n)).")
+    var cw: Double?
+
+    @Option(help: "C_b, the bias variance (default 0).")
+    var cb: Double?
+
+    @Option(name: .customLong("w-std"), help: "neural-tangents' W_std (sets C_W = W_std²).")
+    var wStd: Double?
+
+    @Option(name: .customLong("b-std"), help: "neural-tangents' b_std (sets C_b = b_std²).")
+    var bStd: Double?
+
+    @Option(name: .customLong("lambda-w"), help: "λ_W, the weight learning-rate factor (default C_W).")
+    var lambdaW: Double?
+
+    @Option(name: .customLong("lambda-b"), help: "λ_b, the bias learning-rate factor (default C_b).")
+    var lambdaB: Double?
+
+    @Option(help: "Width of every hidden layer (matters only at finite width and for --parameterization standard).")
+    var width: Int?
+
+    @Option(help: "Comma-separated widths n1,…,n_{L−1} of the hidden layers.")
+    var widths: String?
+
+    @Option(help: "Parameterization: ntk (PDLT, default) or standard.")
+    var parameterization: String?
+
+    @Option(help: "A network spec in JSON (instead of the flags above).")
+    var spec: String?
+
+    /// The spec these flags describe.
+    func networkSpec() throws -> NetworkSpec {
+        if let path = spec {
+            let flags: [String?] = [activation, depth.map(String.init), cw.map { "\($0)" }, cb.map { "\($0)" }]
+            if flags.contains(where: { $0 != nil }) {
+                throw ValidationError("give either --spec or the network flags (--activation, --depth, --cw, --cb), not both")
+            }
+            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read spec file \(path)") }
+            return try NetworkSpec.fromJSON(data)
+        }
+        guard let activationName = activation else { throw ValidationError("missing --activation (or --spec)") }
+        guard let depth else { throw ValidationError("missing --depth (or --spec)") }
+        let act = try Activation.parse(activationName)
+        if cw != nil && wStd != nil { throw ValidationError("give --cw or --w-std, not both") }
+        if cb != nil && bStd != nil { throw ValidationError("give --cb or --b-std, not both") }
+        guard let cwValue = cw ?? wStd.map({ $0 * $0 }) else { throw ValidationError("missing --cw (or --w-std)") }
+        let cbValue = cb ?? bStd.map { $0 * $0 } ?? 0
+        var hidden: [Int]
+        if let widths {
+            let parts = widths.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.allSatisfy({ $0 != nil }) else { throw ValidationError("--widths must be comma-separated integers, got '\(widths)'") }
+            hidden = parts.map { $0! }
+            if width != nil { throw ValidationError("give --width or --widths, not both") }
+        } else {
+            hidden = [width ?? NetworkSpec.defaultWidth]
+        }
+        if depth == 1 { hidden = [] }
+        var param = Parameterization.ntk
+        if let p = parameterization {
+            guard let v = Parameterization(rawValue: p.lowercased()) else {
+                throw ValidationError("--parameterization must be ntk or standard, got '\(p)'")
+            }
+            param = v
+        }
+        return try NetworkSpec(depth: depth, hiddenWidths: hidden, activation: act, cb: [cbValue], cw: [cwValue],
+                               lambdaB: lambdaB.map { [$0] }, lambdaW: lambdaW.map { [$0] }, parameterization: param)
+    }
+}
+
+/// Where and how results are written.
+struct OutputOptions: ParsableArguments {
+    @Option(help: "Output format: json (default), csv, npy, npz; default from the --output extension.")
+    var format: String?
+
+    @Option(help: "Write to this file instead of standard output.")
+    var output: String?
+
+    @Option(help: "The array to write as CSV or .npy (e.g. nngp or ntk).")
+    var get: String?
+
+    /// Write named arrays (and, for JSON, extra keys).
+    func emit(_ arrays: [(name: String, matrix: Matrix)], extra: [(String, JSONValue)] = []) throws {
+        let fmt = try OutputFormat.resolve(explicit: format, path: output)
+        if let output {
+            try ArrayFiles.write(arrays, extra: extra, format: fmt, path: output, pick: get)
+            return
+        }
+        switch fmt {
+        case .json:
+            let doc = JSONValue.object(arrays.map { ($0.name, JSONValue.matrix($0.matrix)) } + extra)
+            print(doc.serialized())
+        case .csv:
+            let chosen = try ArrayFiles.choose(arrays, pick: get, format: .csv)
+            print(CSV.format(chosen), terminator: "")
+        case .npy, .npz:
+            throw ValidationError("--format \(fmt.rawValue) is binary: give --output FILE")
+        }
+    }
+
+    /// Write a JSON document (JSON is the only format for records that are not arrays).
+    func emit(json: JSONValue) throws {
+        let fmt = try OutputFormat.resolve(explicit: format, path: output)
+        guard fmt == .json else { throw ValidationError("this command writes JSON only (got --format \(fmt.rawValue))") }
+        let text = json.serialized(pretty: true) + "\n"
+        if let output { try AtomicFile.write(output, data: Data(text.utf8)) } else { print(text, terminator: "") }
+    }
+}
+
+func readInputs(_ path: String, what: String) throws -> Matrix {
+    let m = try ArrayFiles.readMatrix(path: path)
+    guard m.rows > 0, m.cols > 0 else { throw ValidationError("\(what) \(path) is empty") }
+    return m
+}
