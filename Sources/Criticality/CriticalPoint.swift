@@ -59,7 +59,7 @@ public enum CriticalitySolver {
     /// The critical point of `activation`.
     public static func solve(_ activation: Activation) -> CriticalPoint {
         var cp = CriticalPoint(activation: activation.name, universalityClass: .none)
-        if case .step = activation.kind {
+        if activation.kind == .step || activation.kind == .sign {
             cp.reason = "σ′ = 0 almost everywhere, so χ_⊥ = C_W⟨σ′²⟩ = 0 for every (C_b, C_W): gradients vanish after one layer"
             return cp
         }

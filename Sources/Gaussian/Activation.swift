@@ -5,14 +5,14 @@ import Foundation
 /// criticality analysis of the K* = 0 universality class (PDLT §5.3.3: σ(z) = Σ σ_p z^p / p!).
 ///
 /// Built-ins: `linear`, `relu`, `leaky_relu:A`, `abrelu:A:B` (σ(t) = A·t for t < 0, B·t for t > 0),
-/// `abs`, `step` (Heaviside), `erf`, `tanh`, `sin`, `cos`, `gelu` (t·Φ(t), exact), `swish` (SiLU,
+/// `abs`, `step` (Heaviside), `sign`, `erf`, `tanh`, `sin`, `cos`, `gelu` (t·Φ(t), exact), `swish` (SiLU,
 /// t·sigmoid(t)), `sigmoid`, `softplus`, `elu:A`. `Activation.custom` wraps any closure.
 public struct Activation: Sendable, CustomStringConvertible, Codable, Hashable {
     public enum Kind: Sendable, Hashable {
         case linear
         /// σ(t) = negative·t for t < 0, positive·t for t > 0 (ReLU: 0, 1; leaky: a, 1; abs: −1, 1).
         case rectified(negative: Double, positive: Double)
-        case step, erf, tanh, sin, cos, gelu, swish, sigmoid, softplus
+        case step, sign, erf, tanh, sin, cos, gelu, swish, sigmoid, softplus
         case elu(alpha: Double)
         case custom
     }
@@ -55,6 +55,8 @@ public struct Activation: Sendable, CustomStringConvertible, Codable, Hashable {
     public static let relu = Activation(kind: .rectified(negative: 0, positive: 1), name: "relu")
     public static let abs = Activation(kind: .rectified(negative: -1, positive: 1), name: "abs")
     public static let step = Activation(kind: .step, name: "step")
+    /// sign(t) (neural-tangents' `Sign`); σ′ = 0 almost everywhere.
+    public static let sign = Activation(kind: .sign, name: "sign")
     public static let erf = Activation(kind: .erf, name: "erf")
     public static let tanh = Activation(kind: .tanh, name: "tanh")
     public static let sin = Activation(kind: .sin, name: "sin")
@@ -79,13 +81,13 @@ public struct Activation: Sendable, CustomStringConvertible, Codable, Hashable {
 
     /// Every built-in activation with default parameters (the report's table of critical points).
     public static let builtins: [Activation] = [
-        .linear, .relu, .leakyRelu(0.1), .abrelu(negative: -0.5, positive: 1.5), .abs, .step, .erf, .tanh, .sin,
+        .linear, .relu, .leakyRelu(0.1), .abrelu(negative: -0.5, positive: 1.5), .abs, .step, .sign, .erf, .tanh, .sin,
         .cos, .gelu, .swish, .sigmoid, .softplus, .elu(1),
     ]
 
     /// The names `parse` accepts, for error messages and `--help`.
     public static let spellings =
-        "relu, leaky_relu:A, abrelu:A:B, linear, abs, step, erf, tanh, sin, cos, gelu, swish, sigmoid, softplus, elu:A"
+        "relu, leaky_relu:A, abrelu:A:B, linear, abs, step, sign, erf, tanh, sin, cos, gelu, swish, sigmoid, softplus, elu:A"
 
     /// Parse the CLI spelling (`relu`, `leaky_relu:0.1`, `abrelu:-0.5:1.5`, `elu:1`, …).
     public static func parse(_ text: String) throws(ActivationError) -> Activation {
@@ -104,6 +106,7 @@ public struct Activation: Sendable, CustomStringConvertible, Codable, Hashable {
         case "relu": try arity(0); return .relu
         case "abs": try arity(0); return .abs
         case "step", "heaviside": try arity(0); return .step
+        case "sign": try arity(0); return .sign
         case "erf": try arity(0); return .erf
         case "tanh": try arity(0); return .tanh
         case "sin": try arity(0); return .sin
@@ -147,6 +150,7 @@ public struct Activation: Sendable, CustomStringConvertible, Codable, Hashable {
         case .linear: return t
         case let .rectified(neg, pos): return t > 0 ? pos * t : neg * t
         case .step: return t > 0 ? 1 : 0
+        case .sign: return t > 0 ? 1 : (t < 0 ? -1 : 0)
         case .erf: return Foundation.erf(t)
         case .tanh: return Foundation.tanh(t)
         case .sin: return Foundation.sin(t)
@@ -166,7 +170,7 @@ public struct Activation: Sendable, CustomStringConvertible, Codable, Hashable {
         switch kind {
         case .linear: return 1
         case let .rectified(neg, pos): return t > 0 ? pos : neg
-        case .step: return 0
+        case .step, .sign: return 0
         case .erf: return 2 / Double.pi.squareRoot() * Foundation.exp(-t * t)
         case .tanh: let c = Foundation.cosh(t); return c.isFinite ? 1 / (c * c) : 0
         case .sin: return Foundation.cos(t)
@@ -186,7 +190,7 @@ public struct Activation: Sendable, CustomStringConvertible, Codable, Hashable {
     /// Points where σ or σ′ is not smooth (quadrature splits there).
     public var kinks: [Double] {
         switch kind {
-        case .rectified, .step: return [0]
+        case .rectified, .step, .sign: return [0]
         case .elu: return [0]
         case .custom: return customKinks
         default: return []
@@ -217,7 +221,7 @@ public struct Activation: Sendable, CustomStringConvertible, Codable, Hashable {
         let sqrtPi = Double.pi.squareRoot()
         switch kind {
         case .linear: return (0, 1, 0, 0)
-        case .rectified, .step: return nil
+        case .rectified, .step, .sign: return nil
         case .erf: return (0, 2 / sqrtPi, 0, -4 / sqrtPi)
         case .tanh: return (0, 1, 0, -2)
         case .sin: return (0, 1, 0, -1)

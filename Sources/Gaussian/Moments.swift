@@ -11,11 +11,15 @@ public struct PairMoments: Sendable, Equatable {
     public var sigmaDeficit: Double
     /// ⟨σ′(u)σ′(v)⟩.
     public var derivDeriv: Double
+    /// √(⟨σ(u)²⟩⟨σ(v)²⟩) + ⟨σ(u)σ(v)⟩, exact for the rectified family (it vanishes for
+    /// anti-correlated outputs); elsewhere 2√(⟨σ(u)²⟩⟨σ(v)²⟩) − deficit.
+    public var sigmaSurplus: Double
 
-    public init(sigmaSigma: Double, sigmaDeficit: Double, derivDeriv: Double) {
+    public init(sigmaSigma: Double, sigmaDeficit: Double, derivDeriv: Double, sigmaSurplus: Double? = nil) {
         self.sigmaSigma = sigmaSigma
         self.sigmaDeficit = sigmaDeficit
         self.derivDeriv = derivDeriv
+        self.sigmaSurplus = sigmaSurplus ?? max(2 * sigmaSigma + sigmaDeficit, 0)
     }
 }
 
@@ -29,7 +33,7 @@ extension Activation {
     /// Whether ⟨σσ⟩ and ⟨σ′σ′⟩ have closed forms (otherwise they come from quadrature).
     public var hasClosedForm: Bool {
         switch kind {
-        case .linear, .rectified, .step, .erf, .sin, .cos, .gelu: return true
+        case .linear, .rectified, .step, .sign, .erf, .sin, .cos, .gelu: return true
         default: return false
         }
     }
@@ -45,15 +49,28 @@ extension Activation {
     public func pairMoments(k11: Double, k22: Double, deficit: Double) -> PairMoments {
         let s = (k11 * k22).squareRoot()
         let d = min(max(deficit, 0), 2 * s)
+        return pairMoments(k11: k11, k22: k22, s: s, oneMinusCos: s > 0 ? d / s : 1, onePlusCos: s > 0 ? 2 - d / s : 1)
+    }
+
+    /// Pair moments with the geometry given as u = 1 − cos θ and v = 1 + cos θ (u + v = 2), each
+    /// accurate where it is small, so that both parallel and antiparallel pairs are exact.
+    public func pairMoments(k11: Double, k22: Double, s: Double, oneMinusCos u: Double, onePlusCos v: Double) -> PairMoments {
+        let d = s * u
         switch kind {
         case .linear:
-            return PairMoments(sigmaSigma: s - d, sigmaDeficit: d, derivDeriv: 1)
+            return PairMoments(sigmaSigma: s - d, sigmaDeficit: d, derivDeriv: 1, sigmaSurplus: s * v)
         case let .rectified(neg, pos):
             return ArcCosine.rectified(negative: neg, positive: pos, s: s, deficit: d)
-        case .step:
-            let theta = ArcCosine.angle(s: s, deficit: d)
-            return PairMoments(sigmaSigma: (Double.pi - theta) / (2 * Double.pi), sigmaDeficit: theta / (2 * Double.pi),
-                               derivDeriv: 0)
+        case .step, .sign:
+            // step: ⟨σσ⟩ = (π − θ)/(2π); sign: 1 − 2θ/π (σ′ = 0 a.e. for both, as autodiff has it).
+            let phi = u <= 1 ? Double.pi - 2 * Foundation.asin((0.5 * u).squareRoot()) : 2 * Foundation.asin((0.5 * v).squareRoot())
+            let theta = u <= 1 ? 2 * Foundation.asin((0.5 * u).squareRoot()) : Double.pi - phi
+            if kind == .step {
+                return PairMoments(sigmaSigma: phi / (2 * Double.pi), sigmaDeficit: theta / (2 * Double.pi), derivDeriv: 0,
+                                   sigmaSurplus: 0.5 + phi / (2 * Double.pi))
+            }
+            return PairMoments(sigmaSigma: 1 - 2 * theta / Double.pi, sigmaDeficit: 2 * theta / Double.pi, derivDeriv: 0,
+                               sigmaSurplus: 2 * phi / Double.pi)
         case .erf:
             return ClosedForms.erf(k11: k11, k22: k22, s: s, deficit: d)
         case .sin, .cos:
@@ -93,11 +110,13 @@ extension Activation {
 /// Arc-cosine kernels of the rectified family (Cho & Saul 2009; PDLT §5.2 for ReLU), written in
 /// terms of the deficit so that they stay accurate as the angle θ between the inputs goes to 0.
 public enum ArcCosine {
-    /// θ = arccos(K₁₂/√(K₁₁K₂₂)) computed as 2 asin(√(d/(2s))), accurate as θ → 0.
+    /// θ = arccos(K₁₂/√(K₁₁K₂₂)) from u = d/s = 1 − cos θ: 2 asin(√(u/2)) for θ ≤ π/2 (accurate as
+    /// θ → 0) and π − 2 asin(√((2 − u)/2)) above (accurate as θ → π).
     @inlinable
     public static func angle(s: Double, deficit d: Double) -> Double {
         guard s > 0 else { return Double.pi / 2 }
-        return 2 * Foundation.asin(min(max(d / (2 * s), 0), 1).squareRoot())
+        let u = min(max(d / s, 0), 2)
+        return u <= 1 ? 2 * Foundation.asin((0.5 * u).squareRoot()) : Double.pi - 2 * Foundation.asin((1 - 0.5 * u).squareRoot())
     }
 
     /// sin θ − θ cos θ without cancellation for small θ (series through θ¹⁵ below 0.5).
@@ -120,19 +139,32 @@ public enum ArcCosine {
 
     /// σ(t) = a₋ t (t < 0), a₊ t (t > 0):
     /// ⟨σσ⟩ = s/(2π) [(a₊ − a₋)² (sin θ − θ cos θ) + π (a₊² + a₋²) cos θ],
-    /// deficit = s (a₊² + a₋²)/2 · (1 − cos θ) − s (a₊ − a₋)²/(2π) (sin θ − θ cos θ),
+    /// deficit Δ = √(⟨σ(u)²⟩⟨σ(v)²⟩) − ⟨σσ⟩, written without cancellation on both sides:
+    ///   θ ≤ π/2: Δ = s [(a₊² + a₋²)/2 · (1 − cos θ) − (a₊ − a₋)²/(2π) (sin θ − θ cos θ)],
+    ///   θ > π/2, φ = π − θ: Δ = s [(a₊ + a₋)²/2 − a₊a₋ (1 − cos φ) − (a₊ − a₋)²/(2π) (sin φ − φ cos φ)],
     /// ⟨σ′σ′⟩ = [(a₊² + a₋²)(π − θ) + 2 a₊ a₋ θ]/(2π).
     @inlinable
     public static func rectified(negative an: Double, positive ap: Double, s: Double, deficit d: Double) -> PairMoments {
         let sumSq = ap * ap + an * an
         let diffSq = (ap - an) * (ap - an)
-        let theta = angle(s: s, deficit: d)
-        let oneMinusCos = s > 0 ? d / s : 0
-        let smt = sinMinusThetaCos(theta)
-        let deficitOut = s * (0.5 * sumSq * oneMinusCos - diffSq * smt / (2 * Double.pi))
+        let u = s > 0 ? min(max(d / s, 0), 2) : 1
+        let deficitOut: Double
+        let theta: Double, phi: Double
+        if u <= 1 {
+            theta = 2 * Foundation.asin((0.5 * u).squareRoot())
+            phi = Double.pi - theta
+            deficitOut = s * (0.5 * sumSq * u - diffSq * sinMinusThetaCos(theta) / (2 * Double.pi))
+        } else {
+            phi = 2 * Foundation.asin((1 - 0.5 * u).squareRoot())
+            theta = Double.pi - phi
+            deficitOut = s * (0.5 * (ap + an) * (ap + an) - ap * an * (2 - u) - diffSq * sinMinusThetaCos(phi) / (2 * Double.pi))
+        }
+        // Surplus s [(a₊² + a₋²)/2 · (1 + cos θ) + (a₊ − a₋)²/(2π) (sin θ − θ cos θ)]: non-negative terms.
+        let smtTheta = u <= 1 ? sinMinusThetaCos(theta) : (Foundation.sin(theta) - theta * Foundation.cos(theta))
+        let surplus = s * (0.5 * sumSq * (2 - u) + diffSq * smtTheta / (2 * Double.pi))
         let ss = 0.5 * sumSq * s - deficitOut
-        let dd = (sumSq * (Double.pi - theta) + 2 * ap * an * theta) / (2 * Double.pi)
-        return PairMoments(sigmaSigma: ss, sigmaDeficit: max(deficitOut, 0), derivDeriv: dd)
+        let dd = (sumSq * phi + 2 * ap * an * theta) / (2 * Double.pi)
+        return PairMoments(sigmaSigma: ss, sigmaDeficit: max(deficitOut, 0), derivDeriv: dd, sigmaSurplus: max(surplus, 0))
     }
 }
 

@@ -45,9 +45,11 @@ public enum KernelError: Error, Equatable, CustomStringConvertible {
 ///   K^(ℓ+1)_{δ₁δ₂} = C_b + C_W ⟨σ(z_{δ₁}) σ(z_{δ₂})⟩_{K^(ℓ)},
 ///   Θ^(ℓ+1)_{δ₁δ₂} = λ_b + λ_W ⟨σσ⟩_{K^(ℓ)} + C_W ⟨σ′σ′⟩_{K^(ℓ)} Θ^(ℓ)_{δ₁δ₂}.
 ///
-/// Numerics: each off-diagonal pair is carried as its deficit d = √(K₁₁K₂₂) − K₁₂ ≥ 0 and updated
-/// without cancellation (see `nextDeficit`), so that deep networks whose correlations flow to 1
-/// (ReLU: 1 − ρ ~ ℓ⁻²) keep full relative accuracy in the angle θ and in ⟨σ′σ′⟩. The N² loop runs on
+/// Numerics: each off-diagonal pair is carried by one signed number w — its deficit
+/// d = √(K₁₁K₂₂) − K₁₂ when K₁₂ ≥ 0, minus its surplus √(K₁₁K₂₂) + K₁₂ when K₁₂ < 0 (the sign bit,
+/// −0.0 included, tells which) — updated without cancellation (see `nextPair`). Deep networks whose
+/// correlations flow to 1 (ReLU: 1 − ρ ~ ℓ⁻²) and (anti)parallel inputs thus keep full relative
+/// accuracy in the angle θ (or π − θ) and in ⟨σ′σ′⟩. The N² loop runs on
 /// all cores, in row blocks, with no per-entry allocation; the rectified family has an inlined path.
 public enum InfiniteWidth {
     /// Kernels for the inputs `x1` (N₁ × n₀, rows are inputs) and, when given, the cross-kernel with
@@ -130,6 +132,26 @@ public enum InfiniteWidth {
         return st
     }
 
+    /// The signed pair value w′ of K′ = C_b + C_W A (deficit if K′₁₂ ≥ 0, −surplus otherwise) from
+    /// the deficit Δ_A and surplus Σ_A of A, without cancellation:
+    /// K′₁₁K′₂₂ − K′₁₂² = C_b C_W ((√A₁₁ − √A₂₂)² + 2Δ_A) + C_W² Δ_A Σ_A
+    /// = (√(K′₁₁K′₂₂) − K′₁₂)(√(K′₁₁K′₂₂) + K′₁₂).
+    @inlinable
+    public static func nextPair(cb: Double, cw: Double, rootA11: Double, rootA22: Double, a12: Double, deltaA: Double,
+                                sigmaA: Double, rootK11: Double, rootK22: Double) -> Double {
+        let sNew = rootK11 * rootK22
+        let k12 = cb + cw * a12
+        let r = rootA11 - rootA22
+        let num = max(cb * cw * (r * r + 2 * max(deltaA, 0)) + cw * cw * max(deltaA, 0) * max(sigmaA, 0), 0)
+        return k12 >= 0 ? num / (sNew + k12) : -(num / (sNew - k12))
+    }
+
+    /// K₁₂ and the deficit d ∈ [0, 2s] of a signed pair value w (see `nextPair`), s = √(K₁₁K₂₂).
+    @inlinable
+    public static func decode(_ w: Double, s: Double) -> (k12: Double, deficit: Double) {
+        w.sign == .minus ? (-w - s, 2 * s + w) : (s - w, w)
+    }
+
     /// The deficit of K′ = C_b + C_W A from the deficit Δ_A of A, without cancellation:
     /// K′₁₁K′₂₂ − K′₁₂² = C_b C_W ((√A₁₁ − √A₂₂)² + 2Δ_A) + C_W² Δ_A (2√(A₁₁A₂₂) − Δ_A).
     @inlinable
@@ -164,28 +186,23 @@ enum FirstLayerRow {
             let k = i * n2 + j
             let a12 = p.gram[k]
             let s = rg1 * p.rg2[j]
-            var def = s - a12
-            if def < 1e-4 * s && s > 0 && !(symmetric && i == j) {
-                // |x||x′| |x̂ − x̂′|²/(2n₀)
+            var def = s - a12, sur = s + a12
+            let parallel = def < 1e-4 * s, antiparallel = sur < 1e-4 * s
+            if (parallel || antiparallel) && s > 0 && !(symmetric && i == j) {
+                // Nearly (anti)parallel inputs: √(G₁₁G₂₂) ∓ G₁₂ = s |x̂ ∓ x̂′|²/2 from the inputs themselves.
                 let inv1 = 1 / (rg1 * n0.squareRoot()), inv2 = 1 / (p.rg2[j] * n0.squareRoot())
+                let sign: Double = parallel ? -1 : 1
                 var acc = 0.0
                 for c in 0..<d {
-                    let t = p.x1[i * d + c] * inv1 - p.x2[j * d + c] * inv2
+                    let t = p.x1[i * d + c] * inv1 + sign * p.x2[j * d + c] * inv2
                     acc += t * t
                 }
-                def = s * acc / 2
+                if parallel { def = s * acc / 2; sur = 2 * s - def } else { sur = s * acc / 2; def = 2 * s - sur }
             }
-            def = max(def, 0)
+            if symmetric && i == j { def = 0; sur = 2 * s }
             p.ntk[k] = lb + lw * a12
-            let k12 = cb + cw * a12
-            let sNew = rk1 * p.rk2[j]
-            if k12 <= 0 {
-                p.deficit[k] = sNew - k12
-            } else {
-                let r = rg1 - p.rg2[j]
-                let num = cb * cw * (r * r + 2 * def) + cw * cw * def * (2 * s - def)
-                p.deficit[k] = max(num, 0) / (sNew + k12)
-            }
+            p.deficit[k] = InfiniteWidth.nextPair(cb: cb, cw: cw, rootA11: rg1, rootA22: p.rg2[j], a12: s - def,
+                                                  deltaA: def, sigmaA: sur, rootK11: rk1, rootK22: p.rk2[j])
         }
     }
 }

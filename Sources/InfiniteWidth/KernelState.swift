@@ -4,8 +4,8 @@ import Gaussian
 import Linalg
 
 /// The per-layer state of the kernel recursion for N₁ × N₂ inputs: the diagonals K_δδ and Θ_δδ of
-/// both input sets, and for each pair the deficit d = √(K₁₁K₂₂) − K₁₂ and Θ₁₂. In the symmetric
-/// case only the upper triangle (j ≥ i) is updated.
+/// both input sets, and for each pair its signed deficit/surplus w (see `InfiniteWidth.nextPair`,
+/// stored in `deficit`) and Θ₁₂. In the symmetric case only the upper triangle (j ≥ i) is updated.
 struct KernelState {
     let rows: Int
     let cols: Int
@@ -47,7 +47,9 @@ struct KernelState {
             k.storage.withUnsafeMutableBufferPointer { kb in
                 let kp = SendablePointer(kb.baseAddress!)
                 parallelRows(rows) { i in
-                    for j in (symmetric ? i : 0)..<cols { kp.pointer[i * cols + j] = r1[i] * r2[j] - kp.pointer[i * cols + j] }
+                    for j in (symmetric ? i : 0)..<cols {
+                        kp.pointer[i * cols + j] = InfiniteWidth.decode(kp.pointer[i * cols + j], s: r1[i] * r2[j]).k12
+                    }
                 }
                 if symmetric {
                     for i in 0..<rows { kp.pointer[i * cols + i] = diag1[i] }
@@ -72,7 +74,7 @@ struct KernelState {
                         let dp = SendableConstPointer(db.baseAddress!), np = SendableConstPointer(nb.baseAddress!)
                         parallelRows(rows) { i in
                             for j in (symmetric ? i : 0)..<cols {
-                                kp.pointer[i * cols + j] = r1[i] * r2[j] - dp.pointer[i * cols + j]
+                                kp.pointer[i * cols + j] = InfiniteWidth.decode(dp.pointer[i * cols + j], s: r1[i] * r2[j]).k12
                                 tp.pointer[i * cols + j] = np.pointer[i * cols + j]
                             }
                         }
@@ -124,12 +126,16 @@ struct KernelState {
                                 ra2: ra2p.baseAddress!, rn2: rn2p.baseAddress!, deficit: dRow, ntk: tRow)
                         } } }
                     } else {
-                        let k11 = oldDiag1[i], a11 = a1[i], nk11 = newDiag1[i]
+                        let k11 = oldDiag1[i]
                         for j in jStart..<cols {
-                            let pm = activation.pairMoments(k11: k11, k22: oldDiag2[j], deficit: dRow[j])
+                            let s = r1[i] * r2[j], w = dRow[j]
+                            var u: Double, v: Double
+                            if w.sign == .minus { v = s > 0 ? min(-w / s, 2) : 1; u = 2 - v } else { u = s > 0 ? min(w / s, 2) : 1; v = 2 - u }
+                            let pm = activation.pairMoments(k11: k11, k22: oldDiag2[j], s: s, oneMinusCos: u, onePlusCos: v)
                             tRow[j] = lambdaB + lambdaW * pm.sigmaSigma + cw * pm.derivDeriv * tRow[j]
-                            dRow[j] = InfiniteWidth.nextDeficit(cb: cb, cw: cw, a11: a11, a22: a2[j], a12: pm.sigmaSigma,
-                                                                deltaA: pm.sigmaDeficit, k11: nk11, k22: newDiag2[j])
+                            dRow[j] = InfiniteWidth.nextPair(cb: cb, cw: cw, rootA11: ra1[i], rootA22: ra2[j], a12: pm.sigmaSigma,
+                                                             deltaA: pm.sigmaDeficit, sigmaA: pm.sigmaSurplus,
+                                                             rootK11: rn1[i], rootK22: rn2[j])
                         }
                     }
                 }
@@ -157,33 +163,33 @@ enum RectifiedRow {
                        deficit: UnsafeMutablePointer<Double>, ntk: UnsafeMutablePointer<Double>) {
         let sumSq = ap * ap + an * an, diffSq = (ap - an) * (ap - an)
         let inv2pi = 1 / (2 * Double.pi)
-        let dd0 = sumSq * Double.pi * inv2pi, ddSlope = (2 * ap * an - sumSq) * inv2pi
+        let sumSqHalf = 0.5 * sumSq, plusSqHalf = 0.5 * (ap + an) * (ap + an), apan = ap * an
         for j in j0..<j1 {
             let s = r1 * r2[j]
-            let d = deficit[j]
-            var u = s > 0 ? d / s : 1
-            u = min(max(u, 0), 2)
-            let theta = 2 * Foundation.asin((0.5 * u).squareRoot())
-            let smt: Double
-            if theta < 0.5 {
-                smt = ArcCosine.sinMinusThetaCos(theta)
+            let w = deficit[j]
+            // u = 1 − cos θ and v = 1 + cos θ, the one stored exactly and the other as 2 minus it.
+            var u: Double, v: Double
+            if w.sign == .minus { v = s > 0 ? min(-w / s, 2) : 1; u = 2 - v } else { u = s > 0 ? min(w / s, 2) : 1; v = 2 - u }
+            // Angle and deficit in the form that is exact on each side (see `ArcCosine.rectified`).
+            let theta: Double, phi: Double, deltaA: Double, smtTheta: Double
+            if u <= 1 {
+                theta = 2 * Foundation.asin((0.5 * u).squareRoot())
+                phi = Double.pi - theta
+                smtTheta = theta < 0.5 ? ArcCosine.sinMinusThetaCos(theta) : (u * v).squareRoot() - theta * (1 - u)
+                deltaA = s * (sumSqHalf * u - diffSq * smtTheta * inv2pi)
             } else {
-                smt = (u * (2 - u)).squareRoot() - theta * (1 - u)
+                phi = 2 * Foundation.asin((0.5 * v).squareRoot())
+                theta = Double.pi - phi
+                let smtPhi = phi < 0.5 ? ArcCosine.sinMinusThetaCos(phi) : (u * v).squareRoot() - phi * (1 - v)
+                smtTheta = (u * v).squareRoot() + theta * (1 - v)
+                deltaA = s * (plusSqHalf - apan * v - diffSq * smtPhi * inv2pi)
             }
-            let deltaA = s * (0.5 * sumSq * u - diffSq * smt * inv2pi)
-            let a12 = 0.5 * sumSq * s - deltaA
-            let dd = dd0 + ddSlope * theta
+            let sigmaA = s * (sumSqHalf * v + diffSq * smtTheta * inv2pi)
+            let a12 = sumSqHalf * s - deltaA
+            let dd = (sumSq * phi + 2 * apan * theta) * inv2pi
             ntk[j] = lambdaB + lambdaW * a12 + cw * dd * ntk[j]
-            let k12 = cb + cw * a12
-            let sNew = rn1 * rn2[j]
-            if k12 <= 0 {
-                deficit[j] = sNew - k12
-            } else {
-                let r = ra1 - ra2[j]
-                let dA = max(deltaA, 0)
-                let num = cb * cw * (r * r + 2 * dA) + cw * cw * dA * (2 * ra1 * ra2[j] - dA)
-                deficit[j] = max(num, 0) / (sNew + k12)
-            }
+            deficit[j] = InfiniteWidth.nextPair(cb: cb, cw: cw, rootA11: ra1, rootA22: ra2[j], a12: a12, deltaA: deltaA,
+                                                sigmaA: sigmaA, rootK11: rn1, rootK22: rn2[j])
         }
     }
 }

@@ -53,7 +53,7 @@ func simpson(_ f: (Double) -> Double, variance k: Double) -> Double {
     }
 
     @Test func noCriticalPointHasAReason() {
-        for a in [Activation.sigmoid, .softplus, .cos, .step] {
+        for a in [Activation.sigmoid, .softplus, .cos, .step, .sign] {
             let c = CriticalitySolver.solve(a)
             #expect(c.universalityClass == .none, "\(a)")
             #expect(c.cb == nil && c.cw == nil)
