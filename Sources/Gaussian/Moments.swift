@@ -87,21 +87,23 @@ extension Activation {
     public func quadraturePairMoments(k11: Double, k22: Double, deficit: Double, tolerance: Double = 1e-12) -> PairMoments {
         let s = (k11 * k22).squareRoot()
         let d = min(max(deficit, 0), 2 * s)
-        let f: (Double) -> Double = { self.value($0) }
-        let fp: (Double) -> Double = { self.derivative($0) }
+        let both: (Double) -> SIMD2<Double> = { SIMD2(self.value($0), self.derivative($0)) }
+        let squares: (Double) -> SIMD2<Double> = { let v = both($0); return v * v }
+        let a = Gaussian.expectation2(squares, variance: k11, kinks: kinks, scale: SIMD2(1, 1), tolerance: tolerance).value
         let ss: Double
         let sd: Double
         let dd: Double
         if d == 0 && k11 == k22 {
-            ss = Gaussian.expectation({ let v = f($0); return v * v }, variance: k11, kinks: kinks, tolerance: tolerance).value
+            ss = a[0]
             sd = 0
-            dd = Gaussian.expectation({ let v = fp($0); return v * v }, variance: k11, kinks: kinks, tolerance: tolerance).value
+            dd = a[1]
         } else {
-            ss = Gaussian.expectation(f, f, k11: k11, k22: k22, deficit: d, kinksF: kinks, kinksG: kinks, tolerance: tolerance).value
-            dd = Gaussian.expectation(fp, fp, k11: k11, k22: k22, deficit: d, kinksF: kinks, kinksG: kinks, tolerance: tolerance).value
-            let a = Gaussian.expectation({ let v = f($0); return v * v }, variance: k11, kinks: kinks, tolerance: tolerance).value
-            let b = Gaussian.expectation({ let v = f($0); return v * v }, variance: k22, kinks: kinks, tolerance: tolerance).value
-            sd = max((a * b).squareRoot() - ss, 0)
+            let r = Gaussian.pairExpectation(both, both, k11: k11, k22: k22, deficit: d, kinksF: kinks, kinksG: kinks,
+                                             tolerance: tolerance).value
+            ss = r[0]
+            dd = r[1]
+            let b = k22 == k11 ? a : Gaussian.expectation2(squares, variance: k22, kinks: kinks, scale: SIMD2(1, 1), tolerance: tolerance).value
+            sd = max((a[0] * b[0]).squareRoot() - ss, 0)
         }
         return PairMoments(sigmaSigma: ss, sigmaDeficit: sd, derivDeriv: dd)
     }

@@ -12,27 +12,27 @@ enum FoundationSections {
                      intro: """
                      Infinite-width kernels of \(study.inputs.rows) digits (classes 0–4, standardized pixels, \
                      |x|²/n₀ = 1) through \(study.depth) layers (PDLT eq. 5.1 for K, §9.1 for Θ, λ = C). At criticality \
-                     ReLU keeps K^(ℓ)_δδ constant and tanh lets it decay as a power law (1/(2ℓ), PDLT §5.3.3); \
+                     ReLU keeps K<sup>(ℓ)</sup><sub>δδ</sub> constant and tanh lets it decay as a power law (1/(2ℓ), PDLT §5.3.3); \
                      off criticality the kernel approaches its fixed point K* or explodes exponentially.
                      """, depthFigures(study))
         page.section("Correlation flow to the fixed point", id: "flow",
                      intro: """
-                     The correlation ρ^(ℓ) = K₁₂/√(K₁₁K₂₂) of two inputs with |x|²/n₀ = 1 and initial correlation ρ₀ \
+                     The correlation ρ<sup>(ℓ)</sup> = K₁₂/√(K₁₁K₂₂) of two inputs with |x|²/n₀ = 1 and initial correlation ρ₀ \
                      (PDLT §5.1). In the ordered phase and at criticality every pair flows to ρ* = 1 — exponentially \
-                     fast off criticality (depth scale ξ_c), as a power law at criticality (ReLU: 1 − ρ ≈ 9π²/(2ℓ²)); \
+                     fast off criticality (depth scale ξ<sub>c</sub>), as a power law at criticality (ReLU: 1 − ρ ≈ 9π²/(2ℓ²)); \
                      in the chaotic phase pairs decorrelate to ρ* < 1.
                      """, flowFigures(study))
         page.section("Order-to-chaos phase diagram (tanh)", id: "phase",
                      intro: """
-                     For each (C_W, C_b): the fixed point K*, χ_⊥(K*) and the correlation depth scale \
-                     ξ_c = −1/log χ_c (Schoenholz et al. 2017). ξ_c diverges on the edge of chaos χ_⊥(K*) = 1; \
-                     the tanh critical point of PDLT (C_b = 0, C_W = 1) sits at its lower end.
+                     For each (C<sub>W</sub>, C<sub>b</sub>): the fixed point K*, χ<sub>⊥</sub>(K*) and the correlation depth scale \
+                     ξ<sub>c</sub> = −1/log χ<sub>c</sub> (Schoenholz et al. 2017). ξ<sub>c</sub> diverges on the edge of chaos χ<sub>⊥</sub>(K*) = 1; \
+                     the tanh critical point of PDLT (C<sub>b</sub> = 0, C<sub>W</sub> = 1) sits at its lower end.
                      """, phaseFigure(study))
         page.section("Critical points of every activation", id: "critical",
                      intro: """
-                     The universality class and critical (C_b, C_W) of each built-in activation (PDLT ch. 5), with the \
-                     depth exponents measured on the recursions over 1000 layers at criticality — K^(ℓ) ∝ ℓ^(−α), the \
-                     perpendicular derivative kernel ∂_u∂_u′K ∝ ℓ^(−β) and the NTK Θ^(ℓ) ∝ ℓ^γ (λ_b = C_b, λ_W = C_W) — \
+                     The universality class and critical (C<sub>b</sub>, C<sub>W</sub>) of each built-in activation (PDLT ch. 5), with the \
+                     depth exponents measured on the recursions over 1000 layers at criticality — K<sup>(ℓ)</sup> ∝ ℓ<sup>−α</sup>, the \
+                     perpendicular derivative kernel ∂<sub>u</sub>∂<sub>u′</sub>K ∝ ℓ<sup>−β</sup> (Hanin's lecture) and the NTK Θ<sup>(ℓ)</sup> ∝ ℓ<sup>γ</sup> (λ<sub>b</sub> = C<sub>b</sub>, λ<sub>W</sub> = C<sub>W</sub>) — \
                      beside the predicted values where PDLT derives them. The measured exponents carry O(log ℓ/ℓ) \
                      corrections.
                      """, criticalTable(study))
@@ -65,9 +65,9 @@ enum FoundationSections {
         longFig.addLine(x: l, y: s.tanhLongRun.derivativeKernel, label: "∂_{u}∂_{u′}K (recursion)", color: colors[2])
         return figure(kFig.svg(), caption: "Mean diagonal kernel over the digits. Flat: ReLU at criticality; 1/ℓ: tanh at criticality; approach to K*: ordered/chaotic tanh; exponential: ReLU off criticality.")
             + "<div class=\"grid\">"
-            + figure(cFig.svg(), caption: "Mean off-diagonal correlation; same colors as above. Correlations flow to 1 except in the chaotic phase.")
-            + figure(tFig.svg(), caption: "Mean diagonal NTK (λ_b = C_b, λ_W = C_W): linear growth at ReLU criticality, a constant for critical tanh.")
-            + figure(longFig.svg(), caption: "Critical tanh against the large-depth forms: K ≈ 1/(2ℓ), Θ → λ_W σ₁²/(−a₁ p_⊥) = 1/2, derivative kernel ∝ ℓ^{−p_⊥} = ℓ^{−1}.")
+            + figure(cFig.svg(), caption: "Mean off-diagonal correlation; same colors as above. Correlations flow to 1 except in the chaotic phase. With C<sub>b</sub> = 0 the ReLU correlation map does not depend on C<sub>W</sub>, so the three ReLU curves coincide.")
+            + figure(tFig.svg(), caption: "Mean diagonal NTK (λ<sub>b</sub> = C<sub>b</sub>, λ<sub>W</sub> = C<sub>W</sub>): linear growth at ReLU criticality, a slow approach to a constant for critical tanh.")
+            + figure(longFig.svg(), caption: "Critical tanh against the large-depth forms: K ≈ 1/(2ℓ), Θ → λ<sub>W</sub> σ₁²/(−a₁ p<sub>⊥</sub>) = 1/2, derivative kernel ∝ ℓ<sup>−p<sub>⊥</sub></sup> = ℓ<sup>−1</sup>.")
             + "</div>"
     }
 
@@ -123,7 +123,7 @@ enum FoundationSections {
         let counts = Dictionary(grouping: pd.points.flatMap { $0 }, by: \.phase).mapValues(\.count)
         let summary = [Phase.ordered, .critical, .chaotic, .exploding].compactMap { ph in counts[ph].map { "\(ph.rawValue): \($0)" } }
             .joined(separator: ", ")
-        return figure(heat.svg(), caption: "Grid of \(pd.cbValues.count) × \(pd.cwValues.count) points (\(summary)). ξ_c is capped at 1000 layers for display.")
+        return figure(heat.svg(), caption: "Grid of \(pd.cbValues.count) × \(pd.cwValues.count) points (\(summary)). ξ<sub>c</sub> is capped at 1000 layers for display.")
     }
 
     static func criticalTable(_ s: FoundationStudy) -> String {
@@ -140,7 +140,7 @@ enum FoundationSections {
                 pair(d?.gammaMeasured, d?.gammaTheory), escape(cp.reason ?? ""),
             ])
         }
-        return table(["activation", "class", "C_b", "C_W", "K*", "χ_∥(K*)", "χ_⊥(K*)", "α measured (theory)",
+        return table(["activation", "class", "C<sub>b</sub>", "C<sub>W</sub>", "K*", "χ<sub>∥</sub>(K*)", "χ<sub>⊥</sub>(K*)", "α measured (theory)",
                       "β measured (theory)", "γ measured (theory)", "remark"], rows, textColumns: [0, 1, 10])
     }
 }

@@ -77,7 +77,7 @@ func num(_ x: Double?, digits: Int = 6) -> String {
     guard let x else { return "—" }
     if x.isNaN { return "NaN" }
     if x.isInfinite { return x > 0 ? "∞" : "−∞" }
-    if x == 0 { return "0" }
+    if Swift.abs(x) < 1e-12 { return "0" }  // e.g. fitted exponents of exactly flat profiles (~1e-29)
     let s = String(format: "%.\(digits)g", x)
     return s.replacingOccurrences(of: "-", with: "−")
 }

@@ -67,3 +67,11 @@ if args.contains("--mem") {
     let x = inputs(n, 64, seed: 1)
     print("  gram upper:", seconds { _ = x.gram(upperOnly: true) })
 }
+if args.contains("--quad") {
+    let act = Activation.tanh
+    var r = Gaussian.expectation({ $0 }, variance: 1)
+    let t = seconds { for _ in 0..<20 { r = Gaussian.expectation({ Foundation.tanh($0) }, { Foundation.tanh($0) }, k11: 1, k22: 1.2, deficit: 0.3) } } / 20
+    print("  tanh pair ⟨σσ⟩: \(t * 1e3) ms, \(r.evaluations) evaluations, error estimate \(r.errorEstimate)")
+    let t2 = seconds { for _ in 0..<20 { _ = act.pairMoments(k11: 1, k22: 1.2, deficit: 0.3) } } / 20
+    print("  tanh pairMoments: \(t2 * 1e3) ms")
+}
