@@ -4,7 +4,7 @@ import Gaussian
 /// How the learning rates of a network's parameters are expressed.
 ///
 /// - `ntk`: PDLT's convention (and neural-tangents' `parameterization='ntk'`): the learning-rate
-///   tensor is λ_b for biases and λ_W/n_{ℓ−1} for weights (PDLT eq. 7.19 with eq. 8.? group-by-group
+///   tensor is λ_b for biases and λ_W/n_{ℓ−1} for weights (PDLT §7.1 and §8.0, group-by-group
 ///   learning rates); the NTK at infinite width is width-independent.
 /// - `standard`: learning rates η_b, η_W on the raw parameters (neural-tangents'
 ///   `parameterization='standard'`), i.e. PDLT's λ_b = η_b and λ_W = η_W · n_{ℓ−1}; the weight part
@@ -14,7 +14,7 @@ public enum Parameterization: String, Codable, Sendable, CaseIterable {
     case standard
 }
 
-/// A deep MLP as PDLT describes it (PDLT eq. 2.5, 2.6): input dimension n₀, depth L (number of
+/// A deep MLP as PDLT describes it (PDLT §2.1): input dimension n₀, depth L (number of
 /// weight layers; the output is z^(L)), hidden widths n₁ … n_{L−1}, output width n_L, one
 /// activation σ, initialization hyperparameters C_b^(ℓ), C_W^(ℓ) (b ~ N(0, C_b), W ~ N(0, C_W/n_{ℓ−1}))
 /// and learning-rate hyperparameters λ_b^(ℓ), λ_W^(ℓ), for ℓ = 1 … L.
@@ -43,7 +43,8 @@ public struct NetworkSpec: Sendable, Equatable {
     /// parameterization depend on it).
     public static let defaultWidth = 512
 
-    /// A spec with uniform hyperparameters. `lambdaB`/`lambdaW` default to `cb`/`cw` (neural-tangents).
+    /// A spec with uniform hyperparameters. `lambdaB`/`lambdaW` default to neural-tangents' choice:
+    /// `cb`/`cw` in the ntk parameterization, 1 (raw-parameter learning rate) in the standard one.
     public init(inputDimension: Int? = nil, depth: Int, width: Int = NetworkSpec.defaultWidth, outputWidth: Int = 1,
                 activation: Activation, cb: Double, cw: Double, lambdaB: Double? = nil, lambdaW: Double? = nil,
                 parameterization: Parameterization = .ntk) throws(SpecError) {
@@ -51,8 +52,8 @@ public struct NetworkSpec: Sendable, Equatable {
                       hiddenWidths: [Int](repeating: width, count: max(depth - 1, 0)), outputWidth: outputWidth,
                       activation: activation, cb: [Double](repeating: cb, count: max(depth, 0)),
                       cw: [Double](repeating: cw, count: max(depth, 0)),
-                      lambdaB: [Double](repeating: lambdaB ?? cb, count: max(depth, 0)),
-                      lambdaW: [Double](repeating: lambdaW ?? cw, count: max(depth, 0)),
+                      lambdaB: lambdaB.map { [Double](repeating: $0, count: max(depth, 0)) },
+                      lambdaW: lambdaW.map { [Double](repeating: $0, count: max(depth, 0)) },
                       parameterization: parameterization)
     }
 
@@ -78,8 +79,11 @@ public struct NetworkSpec: Sendable, Equatable {
         self.activation = activation
         self.cb = try layers(cb, "cb")
         self.cw = try layers(cw, "cw")
-        self.lambdaB = try layers(lambdaB ?? cb, "lambda_b")
-        self.lambdaW = try layers(lambdaW ?? cw, "lambda_w")
+        // Default learning rates: neural-tangents' — λ = C in the ntk parameterization, raw-parameter
+        // learning rate 1 (λ_b = 1, λ_W = n_{ℓ−1}) in the standard one.
+        let standard = parameterization == .standard
+        self.lambdaB = try layers(lambdaB ?? (standard ? [1] : cb), "lambda_b")
+        self.lambdaW = try layers(lambdaW ?? (standard ? [1] : cw), "lambda_w")
         self.parameterization = parameterization
         try validate()
     }

@@ -28,7 +28,7 @@ public struct CriticalPoint: Codable, Sendable {
     public var chiPerp: Double?
     /// Why there is no critical point, or a remark on it.
     public var reason: String?
-    /// PDLT eq. 5.83: a₁ = σ₃/σ₁ + (3/4)(σ₂/σ₁)² (K* = 0 class).
+    /// PDLT §5.3.3: a₁ = σ₃/σ₁ + (3/4)(σ₂/σ₁)² (K* = 0 class).
     public var a1: Double?
     /// PDLT §5.3.3: b₁ = σ₃/σ₁ + (σ₂/σ₁)², and p_⊥ = b₁/a₁.
     public var b1: Double?

@@ -1,8 +1,8 @@
 import Foundation
 import Gaussian
 
-/// The single-input kernel map of PDLT §5.1 (eq. 5.1 on the diagonal),
-/// K ↦ f(K) = C_b + C_W ⟨σ(z)²⟩_K, with its susceptibilities (PDLT eq. 5.9, 5.10):
+/// The single-input kernel map of PDLT §5.1 (the kernel recursion on the diagonal),
+/// K ↦ f(K) = C_b + C_W ⟨σ(z)²⟩_K, with its susceptibilities (PDLT §5.1):
 /// χ_∥(K) = f′(K) = (C_W/(2K²)) ⟨σ(z)² (z² − K)⟩_K and χ_⊥(K) = C_W ⟨σ′(z)²⟩_K.
 /// χ_⊥ is also the multiplier of the single-input NTK recursion (PDLT §9.1):
 /// Θ′ = λ_b + λ_W ⟨σ²⟩_K + χ_⊥(K) Θ.
@@ -23,7 +23,7 @@ public struct SingleInputMap: Sendable {
     /// f(K) = C_b + C_W ⟨σ²⟩_K.
     public func callAsFunction(_ k: Double) -> Double { cb + cw * sigma2(k) }
 
-    /// χ_∥(K) = C_W d⟨σ²⟩_K/dK = (C_W/(2K²)) ⟨σ²(z² − K)⟩_K (PDLT eq. 5.9); at K = 0 the limit C_W σ₁².
+    /// χ_∥(K) = C_W d⟨σ²⟩_K/dK = (C_W/(2K²)) ⟨σ²(z² − K)⟩_K (PDLT §5.1); at K = 0 the limit C_W σ₁².
     public func chiParallel(_ k: Double) -> Double {
         if let slopes = activation.slopes { return cw * 0.5 * (slopes.negative * slopes.negative + slopes.positive * slopes.positive) }
         if k <= 0 {
@@ -36,7 +36,7 @@ public struct SingleInputMap: Sendable {
         return cw * r.value / (2 * k * k)
     }
 
-    /// χ_⊥(K) = C_W ⟨σ′(z)²⟩_K (PDLT eq. 5.10).
+    /// χ_⊥(K) = C_W ⟨σ′(z)²⟩_K (PDLT §5.1).
     public func chiPerpendicular(_ k: Double) -> Double { cw * activation.singleMoments(max(k, 0)).deriv2 }
 }
 

@@ -56,8 +56,16 @@ public enum ArrayFiles {
             try NPZ.write(arrays, to: path)
         case .csv, .npy:
             let chosen = try choose(arrays, pick: pick, format: format)
-            let data = format == .csv ? Data(CSV.format(chosen).utf8) : NPY.encode(chosen)
-            try AtomicFile.write(path, data: data)
+            if format == .csv {
+                try AtomicFile.write(path, data: Data(CSV.format(chosen).utf8))
+            } else {
+                try AtomicFile.write(path) { (h: FileHandle) throws(DataError) in
+                    do {
+                        try h.write(contentsOf: NPY.header(chosen))
+                        try NPY.writePayload(chosen, to: h)
+                    } catch { throw .unwritable(path: path, reason: "\(error)") }
+                }
+            }
         }
     }
 

@@ -7,8 +7,8 @@ import Linalg
 public enum NPY {
     public static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
 
-    /// Encode a matrix (rank 2) or, with `vector: true` and one row/column, a rank-1 array.
-    public static func encode(_ m: Matrix, asVector: Bool = false) -> Data {
+    /// The .npy header (magic, version 1.0, padded dict) for a float64 C-order array.
+    public static func header(_ m: Matrix, asVector: Bool = false) -> Data {
         let shape = asVector ? "(\(m.storage.count),)" : "(\(m.rows), \(m.cols))"
         var header = "{'descr': '<f8', 'fortran_order': False, 'shape': \(shape), }"
         // Pad so that magic(6) + version(2) + len(2) + header + \n is a multiple of 64.
@@ -19,12 +19,48 @@ public enum NPY {
         let len = UInt16(header.utf8.count)
         data.append(contentsOf: [UInt8(len & 0xFF), UInt8(len >> 8)])
         data.append(contentsOf: Array(header.utf8))
-        m.storage.withUnsafeBufferPointer { buf in
-            for v in buf {
-                var le = v.bitPattern.littleEndian
-                withUnsafeBytes(of: &le) { data.append(contentsOf: $0) }
-            }
+        return data
+    }
+
+    /// Write the array's little-endian float64 bytes straight from its storage (no copy on
+    /// little-endian machines).
+    public static func writePayload(_ m: Matrix, to handle: FileHandle) throws {
+        #if _endian(little)
+        try m.storage.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress, raw.count > 0 else { return }
+            try handle.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: raw.count, deallocator: .none))
         }
+        #else
+        try handle.write(contentsOf: payload(m))
+        #endif
+    }
+
+    /// CRC-32 of the array's payload bytes, continuing from `initial`.
+    static func payloadCRC(_ m: Matrix, initial: UInt32) -> UInt32 {
+        #if _endian(little)
+        return m.storage.withUnsafeBytes { raw in
+            raw.baseAddress.map { CRC32.checksum(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: raw.count, deallocator: .none), initial: initial) } ?? initial
+        }
+        #else
+        return CRC32.checksum(payload(m), initial: initial)
+        #endif
+    }
+
+    /// The array's little-endian float64 bytes (its storage as is on little-endian machines).
+    public static func payload(_ m: Matrix) -> Data {
+        #if _endian(little)
+        return m.storage.withUnsafeBytes { Data($0) }
+        #else
+        var data = Data(capacity: m.storage.count * 8)
+        for v in m.storage { var le = v.bitPattern.littleEndian; withUnsafeBytes(of: &le) { data.append(contentsOf: $0) } }
+        return data
+        #endif
+    }
+
+    /// Encode a matrix (rank 2) or, with `asVector` and one row/column, a rank-1 array.
+    public static func encode(_ m: Matrix, asVector: Bool = false) -> Data {
+        var data = header(m, asVector: asVector)
+        data.append(payload(m))
         return data
     }
 

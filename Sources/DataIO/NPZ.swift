@@ -11,34 +11,36 @@ public enum NPZ {
             var central = Data()
             var offset: UInt64 = 0
             for (name, m) in arrays {
-                let payload = NPY.encode(m)
+                let head = NPY.header(m)
+                let payloadCount = head.count + m.storage.count * 8
                 let fileName = Array((name + ".npy").utf8)
-                let crc = CRC32.checksum(payload)
-                guard payload.count < 0xFFFF_FFFF, offset < 0xFFFF_FFFF else {
+                let crc = NPY.payloadCRC(m, initial: CRC32.checksum(head))
+                guard payloadCount < 0xFFFF_FFFF, offset < 0xFFFF_FFFF else {
                     throw .unsupported(path: path, reason: "member \(name) is over 4 GiB; write it as a single .npy with --get")
                 }
                 var local = Data()
                 local.appendLE(UInt32(0x0403_4B50))
                 local.appendLE(UInt16(20)); local.appendLE(UInt16(0)); local.appendLE(UInt16(0))  // version, flags, stored
                 local.appendLE(UInt16(0)); local.appendLE(UInt16(0x21))                            // time, date (1980-01-01)
-                local.appendLE(crc); local.appendLE(UInt32(payload.count)); local.appendLE(UInt32(payload.count))
+                local.appendLE(crc); local.appendLE(UInt32(payloadCount)); local.appendLE(UInt32(payloadCount))
                 local.appendLE(UInt16(fileName.count)); local.appendLE(UInt16(0))
                 local.append(contentsOf: fileName)
                 do {
                     try out.write(contentsOf: local)
-                    try out.write(contentsOf: payload)
+                    try out.write(contentsOf: head)
+                    try NPY.writePayload(m, to: out)
                 } catch { throw .unwritable(path: path, reason: "\(error)") }
                 var entry = Data()
                 entry.appendLE(UInt32(0x0201_4B50))
                 entry.appendLE(UInt16(20)); entry.appendLE(UInt16(20)); entry.appendLE(UInt16(0)); entry.appendLE(UInt16(0))
                 entry.appendLE(UInt16(0)); entry.appendLE(UInt16(0x21))
-                entry.appendLE(crc); entry.appendLE(UInt32(payload.count)); entry.appendLE(UInt32(payload.count))
+                entry.appendLE(crc); entry.appendLE(UInt32(payloadCount)); entry.appendLE(UInt32(payloadCount))
                 entry.appendLE(UInt16(fileName.count)); entry.appendLE(UInt16(0)); entry.appendLE(UInt16(0))
                 entry.appendLE(UInt16(0)); entry.appendLE(UInt16(0)); entry.appendLE(UInt32(0))
                 entry.appendLE(UInt32(offset))
                 entry.append(contentsOf: fileName)
                 central.append(entry)
-                offset += UInt64(local.count + payload.count)
+                offset += UInt64(local.count + payloadCount)
             }
             var end = Data()
             end.appendLE(UInt32(0x0605_4B50))
@@ -120,9 +122,10 @@ enum CRC32 {
         return t
     }()
 
-    static func checksum(_ data: Data) -> UInt32 {
+    /// CRC-32 of `data`, continuing from the CRC `initial` of the bytes before it.
+    static func checksum(_ data: Data, initial: UInt32 = 0) -> UInt32 {
         let t = tables
-        var crc: UInt32 = 0xFFFF_FFFF
+        var crc: UInt32 = initial ^ 0xFFFF_FFFF
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let p = raw.bindMemory(to: UInt8.self)
             var i = 0

@@ -216,7 +216,7 @@ public struct Activation: Sendable, CustomStringConvertible, Codable, Hashable {
     }
 
     /// Taylor coefficients (σ₀, σ₁, σ₂, σ₃) with σ(z) = σ₀ + σ₁ z + σ₂ z²/2 + σ₃ z³/6 + … at z = 0
-    /// (PDLT eq. 5.79), or nil where σ is not smooth at 0.
+    /// (PDLT §5.3.3), or nil where σ is not smooth at 0.
     public var taylorAtZero: (s0: Double, s1: Double, s2: Double, s3: Double)? {
         let sqrtPi = Double.pi.squareRoot()
         switch kind {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The Gaussian expectations one layer of the infinite-width recursions needs for a pair of inputs
-/// (PDLT eq. 4.118 for the kernel, eq. 9.5 for the NTK):
+/// (PDLT §4.3 for the kernel, §9.1 for the NTK):
 /// ⟨σ(u)σ(v)⟩, the deficit √(⟨σ(u)²⟩⟨σ(v)²⟩) − ⟨σ(u)σ(v)⟩ of the post-activation Gram matrix,
 /// and ⟨σ′(u)σ′(v)⟩, for (u, v) ~ N(0, [[K₁₁, K₁₂], [K₁₂, K₂₂]]).
 public struct PairMoments: Sendable, Equatable {
@@ -23,7 +23,7 @@ public struct PairMoments: Sendable, Equatable {
     }
 }
 
-/// ⟨σ(z)²⟩ and ⟨σ′(z)²⟩ for a single input (PDLT eq. 4.118 and 9.5 on the diagonal).
+/// ⟨σ(z)²⟩ and ⟨σ′(z)²⟩ for a single input (PDLT §4.3 and §9.1 on the diagonal).
 public struct SingleMoments: Sendable, Equatable {
     public var sigma2: Double
     public var deriv2: Double

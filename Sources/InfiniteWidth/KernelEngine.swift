@@ -6,7 +6,7 @@ import Linalg
 
 /// The infinite-width NNGP kernel K^(ℓ) and frozen NTK Θ^(ℓ) of a layer, for N₁ × N₂ inputs.
 public struct LayerKernels: Sendable, Equatable {
-    /// K^(ℓ)_{δ₁δ₂} (PDLT §4.1 for ℓ = 1, the recursion of §4.3 / eq. 5.1 above).
+    /// K^(ℓ)_{δ₁δ₂} (PDLT §4.1 for ℓ = 1, the recursion of §4.3 above).
     public var nngp: Matrix
     /// Θ^(ℓ)_{δ₁δ₂}, the frozen NTK (PDLT §8.3 at leading order, §9.1).
     public var ntk: Matrix
@@ -41,7 +41,7 @@ public enum KernelError: Error, Equatable, CustomStringConvertible {
 /// The infinite-width kernels of an MLP.
 ///
 /// Layer 1 (PDLT §4.1): K^(1) = C_b + C_W x·x′/n₀ and Θ^(1) = λ_b + λ_W x·x′/n₀.
-/// Layer ℓ+1 (PDLT eq. 5.1 / §4.3 for K, §9.1 for Θ):
+/// Layer ℓ+1 (PDLT §4.3 and the opening of ch. 5 for K, §9.1 for Θ):
 ///   K^(ℓ+1)_{δ₁δ₂} = C_b + C_W ⟨σ(z_{δ₁}) σ(z_{δ₂})⟩_{K^(ℓ)},
 ///   Θ^(ℓ+1)_{δ₁δ₂} = λ_b + λ_W ⟨σσ⟩_{K^(ℓ)} + C_W ⟨σ′σ′⟩_{K^(ℓ)} Θ^(ℓ)_{δ₁δ₂}.
 ///

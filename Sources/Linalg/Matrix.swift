@@ -1,7 +1,7 @@
 /// A dense, row-major matrix of `Double` (float64), the one matrix type of DeepTheory.
 ///
 /// Storage is a flat array so that BLAS/LAPACK can work on it in place; `self[i, j]` is
-/// `storage[i * cols + j]`. Kernels such as K^(ℓ)_{δ₁δ₂} (PDLT eq. 4.8) and Θ^(ℓ)_{δ₁δ₂} are
+/// `storage[i * cols + j]`. Kernels such as K^(ℓ)_{δ₁δ₂} (PDLT §4.1) and Θ^(ℓ)_{δ₁δ₂} are
 /// `Matrix` values with rows = cols = number of inputs.
 public struct Matrix: Equatable, Sendable, CustomStringConvertible {
     public let rows: Int

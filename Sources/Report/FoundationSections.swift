@@ -11,7 +11,7 @@ enum FoundationSections {
         page.section("Kernel and NTK vs depth", id: "depth",
                      intro: """
                      Infinite-width kernels of \(study.inputs.rows) digits (classes 0–4, standardized pixels, \
-                     |x|²/n₀ = 1) through \(study.depth) layers (PDLT eq. 5.1 for K, §9.1 for Θ, λ = C). At criticality \
+                     |x|²/n₀ = 1) through \(study.depth) layers (PDLT §4.3 and §5.1 for K, §9.1 for Θ, λ = C). At criticality \
                      ReLU keeps K<sup>(ℓ)</sup><sub>δδ</sub> constant and tanh lets it decay as a power law (1/(2ℓ), PDLT §5.3.3); \
                      off criticality the kernel approaches its fixed point K* or explodes exponentially.
                      """, depthFigures(study))
@@ -31,7 +31,7 @@ enum FoundationSections {
         page.section("Critical points of every activation", id: "critical",
                      intro: """
                      The universality class and critical (C<sub>b</sub>, C<sub>W</sub>) of each built-in activation (PDLT ch. 5), with the \
-                     depth exponents measured on the recursions over 1000 layers at criticality — K<sup>(ℓ)</sup> ∝ ℓ<sup>−α</sup>, the \
+                     depth exponents measured on the recursions over \(study.tanhLongRun.layers.count) layers at criticality — K<sup>(ℓ)</sup> ∝ ℓ<sup>−α</sup>, the \
                      perpendicular derivative kernel ∂<sub>u</sub>∂<sub>u′</sub>K ∝ ℓ<sup>−β</sup> (Hanin's lecture) and the NTK Θ<sup>(ℓ)</sup> ∝ ℓ<sup>γ</sup> (λ<sub>b</sub> = C<sub>b</sub>, λ<sub>W</sub> = C<sub>W</sub>) — \
                      beside the predicted values where PDLT derives them. The measured exponents carry O(log ℓ/ℓ) \
                      corrections.
@@ -55,7 +55,7 @@ enum FoundationSections {
             cFig.addLine(x: x, y: p.meanCorrelation, color: colors[i], dash: dashes[i])
             tFig.addLine(x: x, y: p.ntkDiagonal, color: colors[i], dash: dashes[i])
         }
-        var longFig = Figure(title: "tanh at criticality, 1000 layers", xLabel: "layer ℓ", yLabel: "value",
+        var longFig = Figure(title: "tanh at criticality, \(s.tanhLongRun.layers.count) layers", xLabel: "layer ℓ", yLabel: "value",
                              xScale: .log10, yScale: .log10, legendPosition: .bottomLeft)
         let l = s.tanhLongRun.layers.map(Double.init)
         longFig.addLine(x: l, y: s.tanhLongRun.kernel, label: "K^{(ℓ)} (recursion)", color: colors[0])

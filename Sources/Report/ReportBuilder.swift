@@ -8,7 +8,9 @@ public enum ReportBuilder {
     /// written atomically. Returns the path of index.html.
     @discardableResult
     public static func write(to directory: String, quick: Bool = false) throws -> String {
-        let study = try FoundationStudy.run(depth: quick ? 12 : 30, digitsPerClass: 2, grid: quick ? 9 : 21)
+        let study = quick
+            ? try FoundationStudy.run(depth: 8, digitsPerClass: 1, grid: 7, flowDepth: 30, longDepth: 300)
+            : try FoundationStudy.run()
         var page = HTMLPage(title: "DeepTheory report")
         FoundationSections.add(study, to: &page)
         let header = """

@@ -28,6 +28,10 @@ public enum CriticalityReport {
         let q0 = cp.universalityClass == .kStarNonzero ? (cp.kstar! - cb) / cw : 1
         let d = DepthBehaviour.compute(activation: activation, cb: cb, cw: cw, lambdaB: cb, lambdaW: cw,
                                        q0: q0, depth: max(1000, profileDepth), critical: cp)
+        // The single-input NTK recursion at K* (PDLT §9.1): Θ′ = source + χ_⊥ Θ, with λ = C.
+        let kstar = cp.kstar ?? (cb + cw)
+        pairs.append(("ntk_susceptibility", .optional(SingleInputMap(activation: activation, cb: cb, cw: cw).chiPerpendicular(kstar))))
+        pairs.append(("ntk_source", .number(cb + cw * activation.singleMoments(kstar).sigma2)))
         pairs.append(("depth_behaviour", .object([
             ("depth", .int(d.layers.count)),
             ("alpha_measured", .number(d.alphaMeasured)), ("alpha_theory", .optional(d.alphaTheory)),

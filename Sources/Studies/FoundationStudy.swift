@@ -60,7 +60,8 @@ public struct FoundationStudy: Sendable {
 
     /// Run the study: `digitsPerClass` digits of classes 0–4 (standardized pixels, |x|²/n₀ = 1),
     /// `depth` layers, a `grid`×`grid` tanh phase diagram.
-    public static func run(depth: Int = 30, digitsPerClass: Int = 2, grid: Int = 21) throws -> FoundationStudy {
+    public static func run(depth: Int = 30, digitsPerClass: Int = 2, grid: Int = 21, flowDepth: Int = 60,
+                           longDepth: Int = 1000) throws -> FoundationStudy {
         let start = Date()
         let digits = try Datasets.digits()
         let standardized = Datasets.standardizeColumns(digits.inputs)
@@ -91,7 +92,7 @@ public struct FoundationStudy: Sendable {
         for c in [configurations[0], configurations[1], configurations[2], configurations[3]] {
             for rho0 in [0.0, 0.5, 0.9, 0.99] {
                 let map = SingleInputMap(activation: c.activation, cb: c.cb, cw: c.cw)
-                flows.append(Flow(configuration: c, rho0: rho0, correlations: map.correlationFlow(q0: 1, rho0: rho0, depth: 60)))
+                flows.append(Flow(configuration: c, rho0: rho0, correlations: map.correlationFlow(q0: 1, rho0: rho0, depth: flowDepth)))
             }
         }
         let cwValues = (0..<grid).map { 0.5 + 3.0 * Double($0) / Double(grid - 1) }
@@ -103,12 +104,12 @@ public struct FoundationStudy: Sendable {
             var d: DepthBehaviour?
             if let cb = cp.cb, let cw = cp.cw {
                 let q0 = cp.universalityClass == .kStarNonzero ? (cp.kstar! - cb) / cw : 1
-                d = DepthBehaviour.compute(activation: a, cb: cb, cw: cw, lambdaB: cb, lambdaW: cw, q0: q0, depth: 1000, critical: cp)
+                d = DepthBehaviour.compute(activation: a, cb: cb, cw: cw, lambdaB: cb, lambdaW: cw, q0: q0, depth: longDepth, critical: cp)
             }
             table.append((a, cp, d))
         }
         let tanhCP = CriticalitySolver.solve(.tanh)
-        let long = DepthBehaviour.compute(activation: .tanh, cb: 0, cw: 1, lambdaB: 0, lambdaW: 1, depth: 1000, critical: tanhCP)
+        let long = DepthBehaviour.compute(activation: .tanh, cb: 0, cw: 1, lambdaB: 0, lambdaW: 1, depth: longDepth, critical: tanhCP)
         return FoundationStudy(inputs: x, inputLabels: labels, depth: depth, profiles: profiles, flows: flows,
                                tanhPhaseDiagram: pd, criticalTable: table, tanhLongRun: long,
                                seconds: Date().timeIntervalSince(start))

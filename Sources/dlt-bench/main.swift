@@ -3,7 +3,11 @@ import Dispatch
 import Foundation
 
 // `make bench`: timings of the hot paths, with ratios against baselines measured in the same run.
-// Usage: dlt-bench [kernel] [--quick]
+// Usage: dlt-bench [--quick]            kernels (N = 1024, 4096; --quick: 256, 1024)
+//        dlt-bench --profile            first layer vs later layers at N = 4096
+//        dlt-bench --mem                allocation, symmetrization and Gram costs at N = 4096
+//        dlt-bench --quad               cost of one tanh pair moment by quadrature
+//        dlt-bench --write-inputs N F   write the benchmark's N × 64 inputs to F (.npy)
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let t0 = DispatchTime.now().uptimeNanoseconds
@@ -32,7 +36,14 @@ func inputs(_ n: Int, _ d: Int, seed: UInt64) -> Matrix {
     return m
 }
 
-let args = CommandLine.arguments.dropFirst()
+let args = Array(CommandLine.arguments.dropFirst())
+if let i = args.firstIndex(of: "--write-inputs") {
+    guard i + 2 < args.count, let n = Int(args[i + 1]), n > 0 else {
+        FileHandle.standardError.write(Data("usage: dlt-bench --write-inputs N FILE.npy\n".utf8)); exit(2)
+    }
+    try AtomicFile.write(args[i + 2], data: NPY.encode(inputs(n, 64, seed: UInt64(n))))
+    exit(0)
+}
 let quick = args.contains("--quick")
 let sizes = quick ? [256, 1024] : [1024, 4096]
 let depth = 10

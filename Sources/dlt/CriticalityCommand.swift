@@ -19,10 +19,10 @@ struct CriticalityCommand: ParsableCommand {
     @Flag(help: "Every built-in activation.")
     var all = false
 
-    @Option(help: "Analyze this C_b instead of solving for the critical point (with --cw).")
+    @Option(parsing: .unconditional, help: "Analyze this C_b instead of solving for the critical point (with --cw).")
     var cb: Double?
 
-    @Option(help: "Analyze this C_W (with --cb).")
+    @Option(parsing: .unconditional, help: "Analyze this C_W (with --cb).")
     var cw: Double?
 
     @Option(name: .customLong("lambda-w"), help: "λ_W for the NTK depth profile (default C_W).")

@@ -7,25 +7,25 @@ struct NetworkOptions: ParsableArguments {
     @Option(help: "Activation: \(Activation.spellings).")
     var activation: String?
 
-    @Option(help: "Depth L: the number of weight layers (the output is z^(L)).")
+    @Option(parsing: .unconditional, help: "Depth L: the number of weight layers (the output is z^(L)).")
     var depth: Int?
 
-    @Option(help: "C_W, the weight variance (W ~ N(0, C_W/n)).")
+    @Option(parsing: .unconditional, help: "C_W, the weight variance (W ~ N(0, C_W/n)).")
     var cw: Double?
 
-    @Option(help: "C_b, the bias variance (default 0).")
+    @Option(parsing: .unconditional, help: "C_b, the bias variance (default 0).")
     var cb: Double?
 
-    @Option(name: .customLong("w-std"), help: "neural-tangents' W_std (sets C_W = W_std²).")
+    @Option(name: .customLong("w-std"), parsing: .unconditional, help: "neural-tangents' W_std (sets C_W = W_std²).")
     var wStd: Double?
 
-    @Option(name: .customLong("b-std"), help: "neural-tangents' b_std (sets C_b = b_std²).")
+    @Option(name: .customLong("b-std"), parsing: .unconditional, help: "neural-tangents' b_std (sets C_b = b_std²).")
     var bStd: Double?
 
-    @Option(name: .customLong("lambda-w"), help: "λ_W, the weight learning-rate factor (default C_W).")
+    @Option(name: .customLong("lambda-w"), parsing: .unconditional, help: "λ_W, the weight learning-rate factor (default C_W).")
     var lambdaW: Double?
 
-    @Option(name: .customLong("lambda-b"), help: "λ_b, the bias learning-rate factor (default C_b).")
+    @Option(name: .customLong("lambda-b"), parsing: .unconditional, help: "λ_b, the bias learning-rate factor (default C_b).")
     var lambdaB: Double?
 
     @Option(help: "Width of every hidden layer (matters only at finite width and for --parameterization standard).")

@@ -82,3 +82,20 @@ struct NTFixture: Decodable {
         }
     }
 }
+
+/// parameterization='standard' (bench/nt/make_standard_fixture.py): the default learning rates
+/// reproduce neural-tangents' NTK, which grows with the width.
+@Test func standardParameterizationMatchesNeuralTangents() throws {
+    struct Fixture: Decodable {
+        struct Case: Decodable { let width: Int; let w_std: Double; let b_std: Double; let depth: Int; let x: [[Double]]; let nngp: [[Double]]; let ntk: [[Double]] }
+        let cases: [Case]
+    }
+    let url = Bundle.module.url(forResource: "Fixtures/nt_standard", withExtension: "json")!
+    for c in try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url)).cases {
+        let spec = try NetworkSpec(depth: c.depth, width: c.width, activation: .relu, cb: c.b_std * c.b_std,
+                                   cw: c.w_std * c.w_std, parameterization: .standard)
+        let got = try InfiniteWidth.kernels(spec: spec, x1: try Matrix(c.x)).output
+        #expect(got.nngp.relativeDistance(to: try Matrix(c.nngp)) < 1e-12)
+        #expect(got.ntk.relativeDistance(to: try Matrix(c.ntk)) < 1e-12, "width \(c.width)")
+    }
+}

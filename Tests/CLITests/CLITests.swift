@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+
+/// End-to-end tests of the `dlt` binary: the interfaces the issues spell out, and bad input
+/// rejected with one clear message, a non-zero exit and no output file.
+struct DLT {
+    static let binary: URL = {
+        var dir = Bundle.main.bundleURL
+        if dir.pathExtension == "xctest" { dir = dir.deletingLastPathComponent() }
+        return dir.appendingPathComponent("dlt")
+    }()
+
+    struct Run { let status: Int32; let stdout: String; let stderr: String }
+
+    static func run(_ args: [String]) throws -> Run {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func json(_ r: Run) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    }
+}
+
+/// A fresh directory with a few input files.
+func workspace() throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dlt-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try "x1,x2,x3\n1,0,0\n0.5,0.5,0\n0,0,1\n".write(to: dir.appendingPathComponent("X.csv"), atomically: true, encoding: .utf8)
+    try "1,2,3\n-1,0.5,2\n".write(to: dir.appendingPathComponent("Y.csv"), atomically: true, encoding: .utf8)
+    try "1,2,3\n4,5\n".write(to: dir.appendingPathComponent("ragged.csv"), atomically: true, encoding: .utf8)
+    try "1,2,3\n4,nan,6\n".write(to: dir.appendingPathComponent("nan.csv"), atomically: true, encoding: .utf8)
+    try "1,2\n3,4\n".write(to: dir.appendingPathComponent("two.csv"), atomically: true, encoding: .utf8)
+    return dir
+}
+
+@Suite struct KernelCommandTests {
+    @Test func contractInterfacePrintsNNGPAndNTK() throws {
+        let w = try workspace()
+        let r = try DLT.run(["kernel", "--activation", "relu", "--depth", "3", "--cw", "2", "--cb", "0", "--lambda-w", "2",
+                             "--lambda-b", "0", "--inputs", w.appendingPathComponent("X.csv").path, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try DLT.json(r)
+        let nngp = obj["nngp"] as! [[Double]], ntk = obj["ntk"] as! [[Double]]
+        #expect(nngp.count == 3 && nngp[0].count == 3 && ntk.count == 3)
+        // ReLU at criticality keeps K_δδ = C_W |x|²/n₀ and Θ_δδ = L·K_δδ.
+        #expect(abs(nngp[0][0] - 2.0 / 3.0) < 1e-15 && abs(ntk[0][0] - 2.0) < 1e-14)
+    }
+
+    @Test func crossKernelAllLayersAndSpecFile() throws {
+        let w = try workspace()
+        let spec = w.appendingPathComponent("net.json")
+        try #"{"depth": 2, "activation": "erf", "cb": 0.1, "cw": 1.5}"#.write(to: spec, atomically: true, encoding: .utf8)
+        let r = try DLT.run(["kernel", "--spec", spec.path, "--inputs", w.appendingPathComponent("X.csv").path,
+                             "--inputs2", w.appendingPathComponent("Y.csv").path, "--all-layers"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try DLT.json(r)
+        #expect((obj["nngp"] as! [[Double]]).map(\.count) == [2, 2, 2])
+        #expect((obj["layers"] as! [[String: Any]]).count == 2)
+    }
+
+    @Test func writesNpzNpyAndCsvFiles() throws {
+        let w = try workspace()
+        let x = w.appendingPathComponent("X.csv").path
+        for (name, extra) in [("k.npz", [String]()), ("k.npy", ["--get", "ntk"]), ("k.csv", ["--get", "nngp"]), ("k.json", [])] {
+            let out = w.appendingPathComponent(name).path
+            let r = try DLT.run(["kernel", "--activation", "tanh", "--depth", "2", "--cw", "1", "--inputs", x, "--output", out] + extra)
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+            #expect(FileManager.default.fileExists(atPath: out))
+        }
+        let npy = try Data(contentsOf: w.appendingPathComponent("k.npy"))
+        #expect(npy.prefix(6) == Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]))
+        // .npy without --get is ambiguous: a clear error and no file.
+        let out = w.appendingPathComponent("bad.npy").path
+        let r = try DLT.run(["kernel", "--activation", "tanh", "--depth", "2", "--cw", "1", "--inputs", x, "--output", out])
+        #expect(r.status != 0 && r.stderr.contains("--get"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    /// Bad input: one clear message naming the problem, non-zero exit, no output file.
+    @Test(arguments: [
+        (["--activation", "relu", "--depth", "3", "--cw", "2", "--inputs", "ragged.csv"], "ragged"),
+        (["--activation", "relu", "--depth", "3", "--cw", "2", "--inputs", "nan.csv"], "NaN"),
+        (["--activation", "relux", "--depth", "3", "--cw", "2", "--inputs", "X.csv"], "unknown activation"),
+        (["--activation", "relu", "--depth", "3", "--cw", "-2", "--inputs", "X.csv"], "negative"),
+        (["--activation", "relu", "--depth", "0", "--cw", "2", "--inputs", "X.csv"], "depth"),
+        (["--activation", "relu", "--depth", "2", "--cw", "2", "--inputs", "X.csv", "--inputs2", "two.csv"], "mismatched input dimensions"),
+        (["--activation", "relu", "--depth", "2", "--cw", "2", "--inputs", "missing.csv"], "no such file"),
+    ])
+    func badInputIsRejected(_ args: [String], _ message: String) throws {
+        let w = try workspace()
+        let out = w.appendingPathComponent("out.npz").path
+        let resolved = args.map { $0.hasSuffix(".csv") ? w.appendingPathComponent($0).path : $0 }
+        let r = try DLT.run(["kernel"] + resolved + ["--output", out])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains(message), "stderr: \(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: w.path).filter { $0.hasPrefix(".") }.isEmpty)
+    }
+}
+
+@Suite struct CriticalityCommandTests {
+    @Test func criticalPointHasTheContractKeys() throws {
+        let r = try DLT.run(["criticality", "--activation", "gelu", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try DLT.json(r)
+        for key in ["activation", "class", "cb", "cw", "kstar", "chi_parallel", "chi_perp"] { #expect(obj[key] != nil, "\(key)") }
+        #expect(obj["class"] as? String == "kstar_nonzero")
+        #expect(abs((obj["chi_perp"] as! Double) - 1) < 1e-9)
+    }
+
+    @Test func noCriticalPointGivesNullsAndAReason() throws {
+        let obj = try DLT.json(try DLT.run(["criticality", "--activation", "sigmoid"]))
+        #expect(obj["cb"] is NSNull && obj["cw"] is NSNull && obj["kstar"] is NSNull)
+        #expect((obj["reason"] as! String).contains("σ(0)"))
+    }
+
+    @Test func offCriticalAnalysis() throws {
+        let obj = try DLT.json(try DLT.run(["criticality", "--activation", "tanh", "--cb", "0.1", "--cw", "2.5", "--depth", "20"]))
+        #expect(obj["phase"] as? String == "chaotic")
+        for key in ["kstar", "chi_parallel", "chi_perp", "depth_scale", "profile"] { #expect(obj[key] != nil, "\(key)") }
+        #expect((obj["profile"] as! [Double]).count == 20)
+        let bad = try DLT.run(["criticality", "--activation", "tanh", "--cb", "0.1"])
+        #expect(bad.status != 0 && bad.stderr.contains("--cb and --cw"))
+    }
+}
+
+@Suite struct ReportCommandTests {
+    @Test func quickReportIsSelfContained() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dlt-report-\(UUID().uuidString)")
+        let r = try DLT.run(["report", "--output", dir.path, "--quick"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let html = try String(contentsOf: dir.appendingPathComponent("index.html"), encoding: .utf8)
+        for section in ["Kernel and NTK vs depth", "Correlation flow", "phase diagram", "Critical points"] {
+            #expect(html.contains(section))
+        }
+        #expect(html.components(separatedBy: "<svg").count > 8)
+        #expect(!html.contains("http://") || !html.contains("src=\"http"))  // nothing fetched
+        #expect(!html.contains("<script"))
+        #expect(!html.lowercased().contains(">nan<"))
+    }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make bench`: in-process benchmarks (dlt-bench), the end-to-end command, and — when the
+# neural-tangents venv exists (bench/nt/setup_venv.sh) — neural-tangents on the same problem, all
+# measured in this run on this machine.
+set -euo pipefail
+bin="$1"
+here="$(cd "$(dirname "$0")" && pwd)"
+"$bin/dlt-bench"
+tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+echo "End to end: dlt kernel --activation relu --depth 10 --cw 2 --cb 0 --inputs X.npy --output k.npz"
+for n in 1024 4096; do
+  "$bin/dlt-bench" --write-inputs "$n" "$tmp/X$n.npy"
+  best=""
+  for rep in 1 2 3; do
+    t0=$(date +%s.%N)
+    "$bin/dlt" kernel --activation relu --depth 10 --cw 2 --cb 0 --inputs "$tmp/X$n.npy" --output "$tmp/k.npz"
+    t1=$(date +%s.%N)
+    t=$(echo "$t1 - $t0" | bc -l)
+    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+  done
+  rate=$(echo "$n * $n * 10 / $best" | bc -l)
+  printf "  N = %5d  end to end %.3f s  %.3g entries·layers/s  (k.npz: %s bytes)\n" "$n" "$best" "$rate" "$(stat -c %s "$tmp/k.npz")"
+  echo "$n $best" >> "$tmp/ours.txt"
+done
+if [ -x "$here/.venv/bin/python" ]; then
+  echo "neural-tangents 0.6.5 (JAX CPU, float64) on the same net, same machine, this run:"
+  "$here/.venv/bin/python" "$here/nt/time_kernels.py" > "$tmp/nt.txt"
+  while read -r line; do
+    n=$(echo "$line" | sed -E 's/.*"N": *([0-9]+).*/\1/'); s=$(echo "$line" | sed -E 's/.*"seconds": *([0-9.e-]+).*/\1/')
+    ours=$(awk -v n="$n" '$1 == n {print $2}' "$tmp/ours.txt")
+    printf "  N = %5d  neural-tangents %.3f s   dlt end to end %.3f s   speed-up %.1f×\n" "$n" "$s" "$ours" "$(echo "$s / $ours" | bc -l)"
+  done < "$tmp/nt.txt"
+else
+  echo "(no neural-tangents venv: run bench/nt/setup_venv.sh for the side-by-side figure)"
+fi
