@@ -22,10 +22,10 @@ struct NetworkOptions: ParsableArguments {
     @Option(name: .customLong("b-std"), parsing: .unconditional, help: "neural-tangents' b_std (sets C_b = b_std²).")
     var bStd: Double?
 
-    @Option(name: .customLong("lambda-w"), parsing: .unconditional, help: "λ_W, the weight learning-rate factor (default C_W).")
+    @Option(name: .customLong("lambda-w"), parsing: .unconditional, help: "λ_W, the weight learning-rate factor (default C_W; with --parameterization standard, the raw learning rate η_W, default 1).")
     var lambdaW: Double?
 
-    @Option(name: .customLong("lambda-b"), parsing: .unconditional, help: "λ_b, the bias learning-rate factor (default C_b).")
+    @Option(name: .customLong("lambda-b"), parsing: .unconditional, help: "λ_b, the bias learning-rate factor (default C_b; with --parameterization standard, η_b, default 1).")
     var lambdaB: Double?
 
     @Option(help: "Width of every hidden layer (matters only at finite width and for --parameterization standard).")
