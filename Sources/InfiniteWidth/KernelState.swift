@@ -38,9 +38,18 @@ struct KernelState {
 
     /// K₁₂ = √(K₁₁K₂₂) − d and Θ₁₂ as matrices (mirrored in cache-sized blocks when symmetric; exact
     /// diagonal). `consuming` reuses the state's own storage (for the last layer).
-    func materialize(consuming: Bool = false) -> LayerKernels {
-        var k = consuming ? try! Matrix(rows: rows, cols: cols, storage: deficit) : Matrix(rows: rows, cols: cols)
-        var t = consuming ? try! Matrix(rows: rows, cols: cols, storage: ntk) : Matrix(rows: rows, cols: cols)
+    mutating func materialize(consuming: Bool = false) -> LayerKernels {
+        var k: Matrix, t: Matrix
+        if consuming {
+            // Move the storage out (leaving the state empty) so that it is converted in place, uncopied.
+            k = try! Matrix(rows: rows, cols: cols, storage: deficit)
+            t = try! Matrix(rows: rows, cols: cols, storage: ntk)
+            deficit = []
+            ntk = []
+        } else {
+            k = Matrix(rows: rows, cols: cols)
+            t = Matrix(rows: rows, cols: cols)
+        }
         if consuming {
             let r1 = diag1.map { $0.squareRoot() }, r2 = diag2.map { $0.squareRoot() }
             let cols = self.cols, symmetric = self.symmetric
@@ -51,16 +60,11 @@ struct KernelState {
                         kp.pointer[i * cols + j] = InfiniteWidth.decode(kp.pointer[i * cols + j], s: r1[i] * r2[j]).k12
                     }
                 }
-                if symmetric {
-                    for i in 0..<rows { kp.pointer[i * cols + i] = diag1[i] }
-                    mirrorUpperToLower(kp.pointer, n: rows)
-                }
             }
             if symmetric {
-                t.storage.withUnsafeMutableBufferPointer { tb in
-                    for i in 0..<rows { tb[i * cols + i] = ntkDiag1[i] }
-                    mirrorUpperToLower(tb.baseAddress!, n: rows)
-                }
+                for i in 0..<rows { k[i, i] = diag1[i]; t[i, i] = ntkDiag1[i] }
+                k.symmetrizeFromUpper()
+                t.symmetrizeFromUpper()
             }
             return LayerKernels(nngp: k, ntk: t)
         }
@@ -78,17 +82,14 @@ struct KernelState {
                                 tp.pointer[i * cols + j] = np.pointer[i * cols + j]
                             }
                         }
-                        if symmetric {
-                            for i in 0..<rows {
-                                kp.pointer[i * cols + i] = diag1[i]
-                                tp.pointer[i * cols + i] = ntkDiag1[i]
-                            }
-                            mirrorUpperToLower(kp.pointer, n: rows)
-                            mirrorUpperToLower(tp.pointer, n: rows)
-                        }
                     }
                 }
             }
+        }
+        if symmetric {
+            for i in 0..<rows { k[i, i] = diag1[i]; t[i, i] = ntkDiag1[i] }
+            k.symmetrizeFromUpper()
+            t.symmetrizeFromUpper()
         }
         return LayerKernels(nngp: k, ntk: t)
     }
@@ -206,22 +207,6 @@ func parallelRows(_ rows: Int, _ body: @Sendable (Int) -> Void) {
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
         let lo = c * block, hi = min(rows, lo + block)
         for i in lo..<hi { body(i) }
-    }
-}
-
-/// A[j][i] = A[i][j] for j > i, in 64×64 tiles for cache locality.
-func mirrorUpperToLower(_ a: UnsafeMutablePointer<Double>, n: Int) {
-    let tile = 64
-    let tiles = (n + tile - 1) / tile
-    let p = SendablePointer(a)
-    DispatchQueue.concurrentPerform(iterations: tiles) { bi in
-        let i0 = bi * tile, i1 = min(n, i0 + tile)
-        for bj in bi..<tiles {
-            let j0 = bj * tile, j1 = min(n, j0 + tile)
-            for i in i0..<i1 {
-                for j in max(j0, i + 1)..<j1 { p.pointer[j * n + i] = p.pointer[i * n + j] }
-            }
-        }
     }
 }
 

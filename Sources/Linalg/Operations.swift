@@ -45,22 +45,21 @@ extension Matrix {
         return c
     }
 
-    /// Copy the upper triangle onto the lower one, in 64×64 tiles (cache-friendly for large n).
+    /// Copy the upper triangle onto the lower one, in 64×64 tiles (cache-friendly for large n),
+    /// tile rows spread over all cores.
     public mutating func symmetrizeFromUpper() {
         precondition(isSquare, "symmetrize needs a square matrix")
         let n = rows
-        storage.withUnsafeMutableBufferPointer { p in
-            let tile = 64
-            var i0 = 0
-            while i0 < n {
-                let i1 = min(n, i0 + tile)
-                var j0 = i0
-                while j0 < n {
-                    let j1 = min(n, j0 + tile)
-                    for i in i0..<i1 { for j in max(j0, i + 1)..<j1 { p[j * n + i] = p[i * n + j] } }
-                    j0 += tile
+        let tile = 64
+        let tiles = (n + tile - 1) / tile
+        storage.withUnsafeMutableBufferPointer { buf in
+            let p = UnsafeMutableSendablePointer(buf.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: tiles) { bi in
+                let i0 = bi * tile, i1 = min(n, i0 + tile)
+                for bj in bi..<tiles {
+                    let j0 = bj * tile, j1 = min(n, j0 + tile)
+                    for i in i0..<i1 { for j in max(j0, i + 1)..<j1 { p.pointer[j * n + i] = p.pointer[i * n + j] } }
                 }
-                i0 += tile
             }
         }
     }
@@ -211,3 +210,10 @@ import Glibc
 #else
 import Darwin
 #endif
+import Dispatch
+
+/// A raw pointer that may cross into `concurrentPerform` workers touching disjoint elements.
+struct UnsafeMutableSendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Double>
+    init(_ p: UnsafeMutablePointer<Double>) { pointer = p }
+}
