@@ -41,10 +41,13 @@ let package = Package(
         .target(name: "Criticality", dependencies: ["Architecture", "InfiniteWidth"]),
         .target(name: "DataIO", dependencies: ["Linalg"]),
         .target(name: "Plot"),
+        .target(name: "Sampling"),
+        .target(name: "SampledNetworks", dependencies: ["Architecture", "Linalg", "Sampling"]),
         .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO"], resources: [.copy("Data")]),
         .target(name: "Report", dependencies: ["Studies", "Plot"]),
         .target(name: "DeepTheory", dependencies: [
             "Linalg", "Gaussian", "Architecture", "InfiniteWidth", "Criticality", "DataIO", "Plot", "Studies", "Report",
+            "Sampling", "SampledNetworks",
         ]),
         .executableTarget(name: "dlt", dependencies: [
             "DeepTheory",
@@ -57,6 +60,8 @@ let package = Package(
         .testTarget(name: "CriticalityTests", dependencies: ["Criticality"]),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
+        .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
+        .testTarget(name: "SampledNetworksTests", dependencies: ["SampledNetworks", "InfiniteWidth"]),
         .testTarget(name: "CLITests", dependencies: ["dlt"]),
     ]
 )

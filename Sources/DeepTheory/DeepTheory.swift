@@ -8,3 +8,5 @@
 @_exported import Plot
 @_exported import Studies
 @_exported import Report
+@_exported import Sampling
+@_exported import SampledNetworks

@@ -1,0 +1,64 @@
+import Architecture
+import Gaussian
+import Linalg
+import Sampling
+
+/// One finite-width MLP drawn from the initialization distribution of a `NetworkSpec` (PDLT §2.1,
+/// §4): b^(ℓ) ~ N(0, C_b^(ℓ)), W^(ℓ) ~ N(0, C_W^(ℓ)/n_{ℓ−1}). Parameters come from the
+/// counter-based generator keyed by (seed, network index, layer), so network k is the same bits
+/// whatever thread or shard draws it.
+public struct SampledNetwork: Sendable {
+    public struct Layer: Sendable {
+        /// W^(ℓ), n_ℓ × n_{ℓ−1}.
+        public var weights: Matrix
+        /// b^(ℓ), n_ℓ.
+        public var biases: [Double]
+    }
+
+    public let spec: NetworkSpec
+    public let index: Int
+    public var layers: [Layer]
+
+    /// Draw network `index` of the ensemble `seed` (the spec's input dimension must be set).
+    public init(spec: NetworkSpec, seed: UInt64, index: Int) {
+        precondition(spec.inputDimension != nil, "the spec needs its input dimension")
+        self.spec = spec
+        self.index = index
+        var layers: [Layer] = []
+        for l in 1...spec.depth {
+            let nIn = spec.width(ofLayer: l - 1), nOut = spec.width(ofLayer: l)
+            let g = Philox4x32(seed: seed, stream: UInt64(index) << 16 | UInt64(l))
+            var w = Matrix(rows: nOut, cols: nIn)
+            let wScale = (spec.cw[l - 1] / Double(nIn)).squareRoot()
+            w.storage.withUnsafeMutableBufferPointer { g.fillNormals($0) }
+            for k in 0..<w.storage.count { w.storage[k] *= wScale }
+            var b = [Double](repeating: 0, count: nOut)
+            let bScale = spec.cb[l - 1].squareRoot()
+            // Biases continue the stream after the weights' blocks.
+            b.withUnsafeMutableBufferPointer { g.fillNormals($0, offset: UInt64((nIn * nOut + 1) / 2)) }
+            for k in 0..<nOut { b[k] *= bScale }
+            layers.append(Layer(weights: w, biases: b))
+        }
+        self.layers = layers
+    }
+
+    /// Preactivations z^(ℓ) of every layer ℓ = 1 … L for inputs `x` (N × n₀, rows are inputs):
+    /// z^(1) = x W^(1)ᵀ + b^(1), z^(ℓ+1) = σ(z^(ℓ)) W^(ℓ+1)ᵀ + b^(ℓ+1) (PDLT eq. 2.5–2.6 in §2.1),
+    /// each layer one DGEMM on the whole batch. Result[ℓ−1] is N × n_ℓ.
+    public func forward(_ x: Matrix) throws -> [Matrix] {
+        var outs: [Matrix] = []
+        var input = x
+        for (l, layer) in layers.enumerated() {
+            if l > 0 {
+                let act = spec.activation
+                for k in 0..<input.storage.count { input.storage[k] = act.value(input.storage[k]) }
+            }
+            var z = try Matrix.product(input, layer.weights, transposeB: true)
+            let n = z.cols
+            for i in 0..<z.rows { for j in 0..<n { z.storage[i * n + j] += layer.biases[j] } }
+            outs.append(z)
+            input = z
+        }
+        return outs
+    }
+}
