@@ -1,0 +1,51 @@
+import Architecture
+import Gaussian
+import Linalg
+
+/// Backpropagation and the empirical NTK of one sampled network, computed layer by layer from
+/// forward activations and backward errors (never from a full Jacobian).
+extension SampledNetwork {
+    /// Forward pass plus, for output component `component`, the backward errors
+    /// δ^(ℓ)_{δ;j} = ∂z^(L)_{component;δ}/∂z^(ℓ)_{j;δ} for ℓ = 1 … L (each N × n_ℓ):
+    /// δ^(L) = e_component, δ^(ℓ) = (δ^(ℓ+1) W^(ℓ+1)) ⊙ σ′(z^(ℓ)).
+    public func backward(_ x: Matrix, component: Int) throws -> (preactivations: [Matrix], errors: [Matrix]) {
+        precondition(component >= 0 && component < spec.outputWidth, "output component out of range")
+        let zs = try forward(x)
+        var errors = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: layers.count)
+        var delta = Matrix(rows: x.rows, cols: spec.outputWidth)
+        for i in 0..<x.rows { delta[i, component] = 1 }
+        errors[layers.count - 1] = delta
+        if layers.count >= 2 {
+            for l in stride(from: layers.count - 2, through: 0, by: -1) {
+                var d = try Matrix.product(errors[l + 1], layers[l + 1].weights)  // N × n_ℓ
+                let z = zs[l]
+                for k in 0..<d.storage.count { d.storage[k] *= spec.activation.derivative(z.storage[k]) }
+                errors[l] = d
+            }
+        }
+        return (zs, errors)
+    }
+
+    /// ∂z^(L)_{component}/∂x for every input (N × n₀) = δ^(1) W^(1).
+    public func inputGradient(_ x: Matrix, component: Int) throws -> Matrix {
+        try Matrix.product(try backward(x, component: component).errors[0], layers[0].weights)
+    }
+
+    /// The empirical NTK Ĥ_{ii;δ₁δ₂} of output component `component` (PDLT §7.2, §8.0 with the
+    /// learning-rate tensor λ_b, λ_W/n_{ℓ−1}):
+    /// Ĥ = Σ_ℓ [ λ_b^(ℓ) δ^(ℓ)δ^(ℓ)ᵀ + (λ_W^(ℓ)/n_{ℓ−1}) (δ^(ℓ)δ^(ℓ)ᵀ) ⊙ (a^(ℓ−1)a^(ℓ−1)ᵀ) ],
+    /// with a^(0) = x and a^(ℓ) = σ(z^(ℓ)); each Gram product is one DSYRK.
+    public func empiricalNTK(_ x: Matrix, component: Int = 0) throws -> Matrix {
+        let (zs, errors) = try backward(x, component: component)
+        var h = Matrix(rows: x.rows, cols: x.rows)
+        for l in 1...spec.depth {
+            var a = l == 1 ? x : zs[l - 2]
+            if l > 1 { for k in 0..<a.storage.count { a.storage[k] = spec.activation.value(a.storage[k]) } }
+            let dd = errors[l - 1].gram()
+            let aa = a.gram()
+            let lb = spec.lambdaB[l - 1], lw = spec.effectiveLambdaW(layer: l) / Double(spec.width(ofLayer: l - 1))
+            for k in 0..<h.storage.count { h.storage[k] += dd.storage[k] * (lb + lw * aa.storage[k]) }
+        }
+        return h
+    }
+}
