@@ -39,15 +39,17 @@ let package = Package(
         .target(name: "Architecture", dependencies: ["Gaussian"]),
         .target(name: "InfiniteWidth", dependencies: ["Architecture", "Linalg"]),
         .target(name: "Criticality", dependencies: ["Architecture", "InfiniteWidth"]),
+        .target(name: "FiniteWidth", dependencies: ["Architecture", "InfiniteWidth"]),
         .target(name: "DataIO", dependencies: ["Linalg"]),
         .target(name: "Plot"),
         .target(name: "Sampling"),
+        .target(name: "Statistics"),
         .target(name: "SampledNetworks", dependencies: ["Architecture", "Linalg", "Sampling"]),
         .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO"], resources: [.copy("Data")]),
         .target(name: "Report", dependencies: ["Studies", "Plot"]),
         .target(name: "DeepTheory", dependencies: [
             "Linalg", "Gaussian", "Architecture", "InfiniteWidth", "Criticality", "DataIO", "Plot", "Studies", "Report",
-            "Sampling", "SampledNetworks",
+            "Sampling", "SampledNetworks", "Statistics", "FiniteWidth",
         ]),
         .executableTarget(name: "dlt", dependencies: [
             "DeepTheory",
@@ -61,6 +63,8 @@ let package = Package(
         .testTarget(name: "DataIOTests", dependencies: ["DataIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
+        .testTarget(name: "FiniteWidthTests", dependencies: ["FiniteWidth", "SampledNetworks", "Statistics"]),
+        .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "Sampling"]),
         .testTarget(name: "SampledNetworksTests", dependencies: ["SampledNetworks", "InfiniteWidth"]),
         .testTarget(name: "CLITests", dependencies: ["dlt"]),
     ]

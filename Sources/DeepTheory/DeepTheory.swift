@@ -10,3 +10,5 @@
 @_exported import Report
 @_exported import Sampling
 @_exported import SampledNetworks
+@_exported import Statistics
+@_exported import FiniteWidth
