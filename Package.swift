@@ -45,7 +45,8 @@ let package = Package(
         .target(name: "Sampling"),
         .target(name: "Statistics"),
         .target(name: "SampledNetworks", dependencies: ["Architecture", "Linalg", "Sampling"]),
-        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO"], resources: [.copy("Data")]),
+        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth"],
+                resources: [.copy("Data")]),
         .target(name: "Report", dependencies: ["Studies", "Plot"]),
         .target(name: "DeepTheory", dependencies: [
             "Linalg", "Gaussian", "Architecture", "InfiniteWidth", "Criticality", "DataIO", "Plot", "Studies", "Report",

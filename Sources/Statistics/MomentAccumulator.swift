@@ -95,6 +95,20 @@ public struct MomentAccumulator: Sendable, Equatable {
 
     public func mean(_ c: Int) -> Estimate { estimate(c) { $0[1] } }
 
+    /// Jackknife of a statistic of several channels' raw moments (`moments[i]` for `channels[i]`),
+    /// e.g. E[AB] − E[A]E[B] from channels AB, A and B of the same samples.
+    public func estimate(channels cs: [Int], _ statistic: ([[Double]]) -> Double) -> Estimate {
+        func moments(_ c: Int, _ excluded: Int?) -> [Double] { let s = sums(c, excluding: excluded); return s.map { $0 / max(s[0], 1) } }
+        let full = statistic(cs.map { moments($0, nil) })
+        var leave: [Double] = []
+        for b in 0..<batches where state[offset(b, cs[0])] > 0 { leave.append(statistic(cs.map { moments($0, b) })) }
+        let g = Double(leave.count)
+        guard g >= 2 else { return Estimate(value: full, standardError: .nan) }
+        let mean = leave.reduce(0, +) / g
+        let v = leave.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } * (g - 1) / g
+        return Estimate(value: full, standardError: v.squareRoot())
+    }
+
     /// The p-th cumulant κ_p of channel c (p ≤ order).
     public func cumulant(_ c: Int, _ p: Int) -> Estimate {
         precondition(p >= 1 && p <= order)

@@ -34,6 +34,9 @@ struct NetworkOptions: ParsableArguments {
     @Option(help: "Comma-separated widths n1,…,n_{L−1} of the hidden layers.")
     var widths: String?
 
+    @Option(help: "Width n_L of the output layer (default 1; `dlt ensemble`: the last hidden width, for more samples per network).")
+    var outputWidth: Int?
+
     @Option(help: "Parameterization: ntk (PDLT, default) or standard.")
     var parameterization: String?
 
@@ -41,7 +44,7 @@ struct NetworkOptions: ParsableArguments {
     var spec: String?
 
     /// The spec these flags describe.
-    func networkSpec() throws -> NetworkSpec {
+    func networkSpec(defaultOutputWidth: Int? = nil) throws -> NetworkSpec {
         if let path = spec {
             let flags: [String?] = [activation, depth.map(String.init), cw.map { "\($0)" }, cb.map { "\($0)" }]
             if flags.contains(where: { $0 != nil }) {
@@ -74,7 +77,8 @@ struct NetworkOptions: ParsableArguments {
             }
             param = v
         }
-        return try NetworkSpec(depth: depth, hiddenWidths: hidden, activation: act, cb: [cbValue], cw: [cwValue],
+        let nL = outputWidth ?? defaultOutputWidth.map { _ in depth > 1 ? (hidden.last ?? 1) : 1 } ?? 1
+        return try NetworkSpec(depth: depth, hiddenWidths: hidden, outputWidth: nL, activation: act, cb: [cbValue], cw: [cwValue],
                                lambdaB: lambdaB.map { [$0] }, lambdaW: lambdaW.map { [$0] }, parameterization: param)
     }
 }

@@ -149,3 +149,70 @@ func workspace() throws -> URL {
         #expect(!html.lowercased().contains(">nan<"))
     }
 }
+
+@Suite struct EnsembleCommandTests {
+    let flags = ["--activation", "relu", "--depth", "3", "--width", "16", "--cw", "2", "--cb", "0"]
+
+    @Test func contractKeysWithStandardErrors() throws {
+        let w = try workspace()
+        let r = try DLT.run(["ensemble"] + flags + ["--inputs", w.appendingPathComponent("X.csv").path, "--networks", "400", "--seed", "1", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.isEmpty)  // no progress bar when stderr is not a terminal
+        let obj = try DLT.json(r)
+        for key in ["nngp", "vertex", "excess_kurtosis", "ntk_mean", "ntk_variance"] {
+            #expect(obj[key] != nil && obj[key + "_se"] != nil, "\(key)")
+        }
+        #expect(obj["networks"] as? Int == 400)
+        #expect((obj["vertex"] as! [[[[Double]]]]).count == 3)
+    }
+
+    /// Shards 0/3, 1/3, 2/3 merged give the single run's numbers to 1e-12.
+    @Test func shardsMergeToOneRun() throws {
+        let w = try workspace()
+        let x = w.appendingPathComponent("X.csv").path
+        let base = ["ensemble"] + flags + ["--inputs", x, "--networks", "300", "--seed", "7"]
+        let one = try DLT.json(try DLT.run(base))
+        var files: [String] = []
+        for k in 0..<3 {
+            let f = w.appendingPathComponent("s\(k).json").path
+            let r = try DLT.run(base + ["--shard", "\(k)/3", "--output", f])
+            #expect(r.status == 0, "\(r.stderr)")
+            files.append(f)
+        }
+        let merged = try DLT.json(try DLT.run(["merge"] + files))
+        #expect(merged["networks"] as? Int == 300)
+        for key in ["nngp", "ntk_mean", "ntk_variance", "excess_kurtosis", "vertex"] {
+            let a = flatten(one[key]!), b = flatten(merged[key]!)
+            #expect(a.count == b.count && a.count > 0)
+            for (u, v) in zip(a, b) { #expect(abs(u - v) <= 1e-12 * max(1, abs(u)), "\(key): \(u) vs \(v)") }
+        }
+        // Different runs, repeated shards and malformed files are refused.
+        let other = w.appendingPathComponent("other.json").path
+        _ = try DLT.run(["ensemble"] + flags + ["--inputs", x, "--networks", "300", "--seed", "8", "--shard", "1/3", "--output", other])
+        let bad = try DLT.run(["merge", files[0], other])
+        #expect(bad.status != 0 && bad.stderr.contains("different runs"))
+        let twice = try DLT.run(["merge", files[0], files[0]])
+        #expect(twice.status != 0 && twice.stderr.contains("twice"))
+        let junk = w.appendingPathComponent("junk.json")
+        try "{\"nngp\": 1}".write(to: junk, atomically: true, encoding: .utf8)
+        let malformed = try DLT.run(["merge", junk.path])
+        #expect(malformed.status != 0 && malformed.stderr.contains("not a dlt ensemble file"))
+    }
+
+    @Test(arguments: [(["--networks", "0"], "--networks"), (["--shard", "3/2"], "--shard"), (["--width", "0"], "width")])
+    func badInputIsRejected(_ extra: [String], _ message: String) throws {
+        let w = try workspace()
+        let out = w.appendingPathComponent("e.json").path
+        var args = ["ensemble"] + flags + ["--inputs", w.appendingPathComponent("X.csv").path, "--output", out]
+        if extra[0] == "--width" { args = args.filter { $0 != "16" && $0 != "--width" } }
+        let r = try DLT.run(args + extra)
+        #expect(r.status != 0 && r.stderr.contains(message), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}
+
+func flatten(_ v: Any) -> [Double] {
+    if let d = v as? Double { return [d] }
+    if let a = v as? [Any] { return a.flatMap(flatten) }
+    return []
+}

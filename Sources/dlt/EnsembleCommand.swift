@@ -1,0 +1,106 @@
+import ArgumentParser
+import DeepTheory
+import Foundation
+
+struct EnsembleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ensemble",
+        abstract: "Monte-Carlo twin of `dlt finite-width`: the same quantities measured on M sampled networks, with standard errors.",
+        discussion: """
+            Example: dlt ensemble --activation relu --depth 5 --width 64 --cw 2 --cb 0 --inputs X.csv --networks 4000 --seed 1
+            Keys: nngp, vertex (N ≤ 4), excess_kurtosis, ntk_mean, ntk_variance, input_gradient_norm2, kappa6/8_normalized,
+            each with a standard error under KEY_se (jackknife over 32 groups of networks), and networks.
+            --shard k/K measures networks k, k+K, …; `dlt merge` combines shard files into the result of one run.
+            """
+    )
+
+    @OptionGroup var network: NetworkOptions
+    @OptionGroup var out: OutputOptions
+
+    @Option(help: "Inputs (rows are inputs): CSV, .npy or .npz.")
+    var inputs: String
+
+    @Option(help: "Number of sampled networks M.")
+    var networks: Int = 1000
+
+    @Option(help: "Seed of the ensemble (network k is the same for any thread count or shard).")
+    var seed: UInt64 = 1
+
+    @Option(help: "Measure only shard k of K (networks k, k+K, …), as k/K with 0 ≤ k < K.")
+    var shard: String?
+
+    func run() throws {
+        guard networks >= 2 else { throw ValidationError("--networks must be at least 2, got \(networks)") }
+        var shardIndex = 0, shardCount = 1
+        if let shard {
+            let parts = shard.split(separator: "/").map { Int($0) }
+            guard parts.count == 2, let k = parts[0], let kk = parts[1], kk >= 1, k >= 0, k < kk else {
+                throw ValidationError("--shard must be k/K with 0 ≤ k < K, got '\(shard)'")
+            }
+            (shardIndex, shardCount) = (k, kk)
+        }
+        let x = try readInputs(inputs, what: "--inputs")
+        var spec = try network.networkSpec(defaultOutputWidth: 0)
+        if let n0 = spec.inputDimension, n0 != x.cols {
+            throw ValidationError("mismatched input dimensions: the inputs have \(x.cols) columns, the spec \(n0)")
+        }
+        spec = spec.with(inputDimension: x.cols)
+        let indices = Array(stride(from: shardIndex, to: networks, by: shardCount))
+        var m = EnsembleMeasurement(spec: spec, inputs: x.rows)
+        let bar = ProgressBar(total: indices.count, label: "networks")
+        try m.run(x: x, seed: seed, indices: indices) { bar.update($0) }
+        bar.finish()
+        let record = EnsembleRecord(measurement: m, seed: seed, runID: try EnsembleRecord.runID(spec: spec, seed: seed, inputs: x),
+                                    shards: ["\(shardIndex)/\(shardCount)"])
+        try out.emit(json: try record.json())
+    }
+}
+
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Combine `dlt ensemble --shard` files of one run into the result of a single run."
+    )
+
+    @Argument(help: "Shard files written by dlt ensemble.")
+    var files: [String]
+
+    @OptionGroup var out: OutputOptions
+
+    func run() throws {
+        guard !files.isEmpty else { throw ValidationError("give the shard files to merge") }
+        let merged = try EnsembleRecord.merge(try files.map { try EnsembleRecord.read(path: $0) })
+        try out.emit(json: try merged.json())
+    }
+}
+
+/// A progress bar on standard error, shown only when it is a terminal and the run has taken more
+/// than a second.
+final class ProgressBar: @unchecked Sendable {
+    let total: Int
+    let label: String
+    let start = Date()
+    let enabled = isatty(2) != 0
+    private var shown = false
+    private var last = Date.distantPast
+    private let lock = NSLock()
+
+    init(total: Int, label: String) { self.total = total; self.label = label }
+
+    func update(_ done: Int) {
+        guard enabled else { return }
+        lock.lock(); defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(start) > 1, now.timeIntervalSince(last) > 0.1 || done == total else { return }
+        last = now
+        shown = true
+        let width = 30, filled = total > 0 ? width * done / total : width
+        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+        FileHandle.standardError.write(Data("\r[\(bar)] \(done)/\(total) \(label)".utf8))
+    }
+
+    func finish() {
+        lock.lock(); defer { lock.unlock() }
+        if shown { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
