@@ -1,0 +1,105 @@
+import Architecture
+import Gaussian
+import Linalg
+
+/// The four-point vertex V^(ℓ)_{(δ₁δ₂)(δ₃δ₄)} for inputs drawn from at most two distinct inputs
+/// (PDLT §4.3, the multi-input recursion), by the derivation:
+/// conditional on layer ℓ, z^(ℓ+1) is Gaussian with the stochastic metric
+/// Ĝ_{ab} = C_b + (C_W/n_ℓ) Σ_j σ_j(a)σ_j(b), and V^(ℓ+1)_{(ab)(cd)} = n_ℓ Cov(Ĝ_{ab}, Ĝ_{cd}):
+///   V^(ℓ+1)_{(ab)(cd)} = C_W² (⟨σ_aσ_bσ_cσ_d⟩_K − ⟨σ_aσ_b⟩_K⟨σ_cσ_d⟩_K)
+///                      + (n_ℓ/n_{ℓ−1}) Σ_{e≤f, g≤h} (∂K′_{ab}/∂K_{ef}) (∂K′_{cd}/∂K_{gh}) V^(ℓ)_{(ef)(gh)},
+/// V^(1) = 0. The Jacobian uses Price's theorem ∂⟨σ_aσ_b⟩/∂K_{ab} = ⟨σ′σ′⟩ and the scaling identity
+/// ∂⟨σ_aσ_b⟩/∂K_{aa} = (⟨u σ′(u) σ(v)⟩ − K_{ab}⟨σ′σ′⟩)/(2K_{aa}) (u σ′(u) = σ(u) for the rectified family).
+/// The recursion closes on the quadruples of a set of inputs, so each pair of inputs is solved on
+/// its own; entries with three or four distinct inputs would need 3- and 4-dimensional Gaussian
+/// integrals and are left as NaN.
+public enum Vertex {
+    /// V^(L) (in units of 1/n_{L−1}) as an N⁴ tensor, `v[a][b][c][d]`.
+    public static func outputVertex(spec: NetworkSpec, x: Matrix) throws -> [[[[Double]]]] {
+        let n = x.rows
+        var v = [[[[Double]]]](repeating: [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: .nan, count: n), count: n), count: n),
+                               count: n)
+        for a in 0..<n {
+            for b in a..<n {
+                let sub = try Matrix([x.row(a), x.row(b)])
+                let pairV = try twoInputVertex(spec: spec, x: sub)  // pairs: 0 = (aa), 1 = (ab), 2 = (bb)
+                let idx: [Int] = [a, b]
+                func pairIndex(_ i: Int, _ j: Int) -> Int { i == j ? (i == 0 ? 0 : 2) : 1 }
+                for i in 0..<2 { for j in 0..<2 { for k in 0..<2 { for l in 0..<2 {
+                    if a == b && (i != 0 || j != 0 || k != 0 || l != 0) { continue }
+                    v[idx[i]][idx[j]][idx[k]][idx[l]] = pairV[pairIndex(i, j)][pairIndex(k, l)]
+                } } } }
+            }
+        }
+        return v
+    }
+
+    /// The 3 × 3 vertex over the pairs (11), (12), (22) of two inputs (rows of `x`), at the output layer.
+    public static func twoInputVertex(spec: NetworkSpec, x: Matrix) throws -> [[Double]] {
+        precondition(x.rows == 2)
+        let act = spec.activation
+        let n0 = Double(x.cols)
+        func dot(_ i: Int, _ j: Int) -> Double { (0..<x.cols).reduce(0) { $0 + x[i, $1] * x[j, $1] } / n0 }
+        // K^(1) over the pairs.
+        var k = [spec.cb[0] + spec.cw[0] * dot(0, 0), spec.cb[0] + spec.cw[0] * dot(0, 1), spec.cb[0] + spec.cw[0] * dot(1, 1)]
+        var v = [[Double]](repeating: [0, 0, 0], count: 3)
+        guard spec.depth >= 2 else { return v }
+        for l in 1..<spec.depth {
+            let cb = spec.cb[l], cw = spec.cw[l]
+            let ratio = l == 1 ? 0 : Double(spec.width(ofLayer: l)) / Double(spec.width(ofLayer: l - 1))
+            let (k11, k12, k22) = (k[0], k[1], k[2])
+            let s = (k11 * k22).squareRoot()
+            let pm = act.pairMoments(k11: k11, k22: k22, deficit: s - k12)
+            let f = [act.singleMoments(k11).sigma2, pm.sigmaSigma, act.singleMoments(k22).sigma2]
+            // ⟨σ_1^m σ_2^(4−m)⟩, m = 0 … 4.
+            func power(_ p: Int) -> (Double) -> Double { { t in let y = act.value(t); var r = 1.0; for _ in 0..<p { r *= y }; return r } }
+            var four = [Double](repeating: 0, count: 5)
+            four[4] = Gaussian.expectation(power(4), variance: k11, kinks: act.kinks).value
+            four[0] = Gaussian.expectation(power(4), variance: k22, kinks: act.kinks).value
+            for m in 1...3 {
+                four[m] = Gaussian.expectation(power(m), power(4 - m), k11: k11, k22: k22, deficit: max(s - k12, 0),
+                                               kinksF: act.kinks, kinksG: act.kinks).value
+            }
+            // Pair p = (a, b) as counts of input 1: (11) → 2, (12) → 1, (22) → 0.
+            let ones = [2, 1, 0]
+            // Jacobian J[p][q] = ∂K′_p/∂K_q over (11), (12), (22).
+            let d11 = cw * diagonalDerivative(act, k11), d22 = cw * diagonalDerivative(act, k22)
+            let (c11, c22) = offDiagonalDerivatives(act, k11: k11, k22: k22, k12: k12, pm: pm)
+            let j: [[Double]] = [[d11, 0, 0], [cw * c11, cw * pm.derivDeriv, cw * c22], [0, 0, d22]]
+            var vNew = [[Double]](repeating: [0, 0, 0], count: 3)
+            for p in 0..<3 { for q in 0..<3 {
+                var term = cw * cw * (four[ones[p] + ones[q]] - f[p] * f[q])
+                if ratio > 0 {
+                    var acc = 0.0
+                    for e in 0..<3 { for g in 0..<3 { acc += j[p][e] * j[q][g] * v[e][g] } }
+                    term += ratio * acc
+                }
+                vNew[p][q] = term
+            } }
+            v = vNew
+            k = [cb + cw * f[0], cb + cw * f[1], cb + cw * f[2]]
+        }
+        return v
+    }
+
+    /// d⟨σ²⟩_K/dK = ⟨u σ′(u) σ(u)⟩_K / K.
+    static func diagonalDerivative(_ act: Activation, _ k: Double) -> Double {
+        if act.isScaleInvariant { return act.singleMoments(k).sigma2 / k }
+        return Gaussian.expectation({ $0 * act.derivative($0) * act.value($0) }, variance: k, kinks: act.kinks).value / k
+    }
+
+    /// (∂⟨σ_1σ_2⟩/∂K₁₁, ∂⟨σ_1σ_2⟩/∂K₂₂) at fixed K₁₂.
+    static func offDiagonalDerivatives(_ act: Activation, k11: Double, k22: Double, k12: Double, pm: PairMoments) -> (Double, Double) {
+        let s = (k11 * k22).squareRoot()
+        let (m1, m2): (Double, Double)
+        if act.isScaleInvariant {
+            (m1, m2) = (pm.sigmaSigma, pm.sigmaSigma)
+        } else {
+            m1 = Gaussian.expectation({ $0 * act.derivative($0) }, { act.value($0) }, k11: k11, k22: k22, deficit: max(s - k12, 0),
+                                      kinksF: act.kinks, kinksG: act.kinks).value
+            m2 = Gaussian.expectation({ act.value($0) }, { $0 * act.derivative($0) }, k11: k11, k22: k22, deficit: max(s - k12, 0),
+                                      kinksF: act.kinks, kinksG: act.kinks).value
+        }
+        return ((m1 - k12 * pm.derivDeriv) / (2 * k11), (m2 - k12 * pm.derivDeriv) / (2 * k22))
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+@testable import Architecture
+@testable import FiniteWidth
+@testable import Gaussian
+@testable import Linalg
+@testable import SampledNetworks
+@testable import Studies
+@testable import DataIO
+@testable import InfiniteWidth
+
+@Suite struct VertexTests {
+    /// On the diagonal the multi-input recursion reduces to the single-input one.
+    @Test func diagonalAgreesWithSingleInput() throws {
+        for name in ["relu", "tanh", "gelu"] {
+            let spec = try NetworkSpec(inputDimension: 3, depth: 4, width: 32, activation: try Activation.parse(name), cb: 0.1, cw: 1.6)
+            let x = try Matrix([[0.9, -0.3, 0.5], [0.2, 1.1, -0.7]])
+            let v = try Vertex.twoInputVertex(spec: spec, x: x)
+            let d = DiagonalFiniteWidth.compute(spec: spec, q0: (0.81 + 0.09 + 0.25) / 3)
+            #expect(abs(v[0][0] - d.vertex.last!) < 1e-8 * d.vertex.last!, "\(name): \(v[0][0]) vs \(d.vertex.last!)")
+        }
+    }
+
+    /// The scaling identity for ∂⟨σσ⟩/∂K₁₁ against a finite difference of the pair moments.
+    @Test func jacobianMatchesFiniteDifferences() {
+        for act in [Activation.relu, .tanh, .erf] {
+            let (k11, k22, k12) = (1.3, 0.8, 0.4)
+            let pm = act.pairMoments(k11: k11, k22: k22, deficit: (k11 * k22).squareRoot() - k12)
+            let (c11, _) = Vertex.offDiagonalDerivatives(act, k11: k11, k22: k22, k12: k12, pm: pm)
+            let h = 1e-4
+            func f(_ a: Double) -> Double { act.pairMoments(k11: a, k22: k22, deficit: (a * k22).squareRoot() - k12).sigmaSigma }
+            let fd = (f(k11 + h) - f(k11 - h)) / (2 * h)
+            #expect(abs(fd - c11) < 1e-6, "\(act): \(fd) vs \(c11)")
+        }
+    }
+
+    /// Two inputs, ReLU and tanh: every entry of the measured vertex (dlt ensemble's estimator)
+    /// within 4 standard errors + the 1/n² remainder bound ((V/nK²) · V, stated, not fitted).
+    @Test(arguments: [("relu", 0.0, 2.0), ("tanh", 0.0, 1.0)])
+    func vertexAgreesWithEnsemble(_ name: String, _ cb: Double, _ cw: Double) throws {
+        let n = 64
+        let spec = try NetworkSpec(inputDimension: 3, depth: 3, width: n, outputWidth: n, activation: try Activation.parse(name), cb: cb, cw: cw)
+        let x = try Matrix([[1.0, 0.5, -0.3], [0.2, -1.0, 0.7]])
+        let theory = try Vertex.outputVertex(spec: spec, x: x)
+        var m = EnsembleMeasurement(spec: spec, inputs: 2)
+        try m.run(x: x, seed: 4, indices: Array(0..<4000))
+        let json = m.json()
+        guard case let .array(rows)? = json.first(where: { $0.0 == "vertex" })?.1,
+              case let .array(seRows)? = json.first(where: { $0.0 == "vertex_se" })?.1 else { Issue.record("no vertex"); return }
+        let kk = try InfiniteWidth.kernels(spec: spec, x1: x).output.nngp
+        let k = min(kk[0, 0], kk[1, 1])
+        for a in 0..<2 { for b in 0..<2 { for c in 0..<2 { for d in 0..<2 {
+            let mc = number(rows, a, b, c, d), se = number(seRows, a, b, c, d), t = theory[a][b][c][d]
+            let remainder = abs(t) * abs(t) / (Double(n) * k * k)
+            #expect(abs(mc - t) < 4 * se + remainder, "\(name) V[\(a)\(b)\(c)\(d)]: MC \(mc) ± \(se) vs theory \(t)")
+        } } } }
+    }
+}
+
+func number(_ rows: [JSONValue], _ a: Int, _ b: Int, _ c: Int, _ d: Int) -> Double {
+    guard case let .array(r1) = rows[a], case let .array(r2) = r1[b], case let .array(r3) = r2[c], case let .number(x) = r3[d] else { return .nan }
+    return x
+}
