@@ -36,6 +36,14 @@ public enum Vertex {
 
     /// The 3 × 3 vertex over the pairs (11), (12), (22) of two inputs (rows of `x`), at the output layer.
     public static func twoInputVertex(spec: NetworkSpec, x: Matrix) throws -> [[Double]] {
+        try twoInput(spec: spec, x: x).vertex
+    }
+
+    /// The vertex and the metric correction K¹ over the pairs (11), (12), (22) of two inputs, at the
+    /// output layer (both in units of 1/n_{L−1}). K¹ follows from E[F(Ĝ)] = F(G) + ∇F·K¹/n + ½ Σ ∂²F V/n:
+    ///   K¹′_p = (n_ℓ/n_{ℓ−1}) [Σ_e J_pe K¹_e + (C_W/2) Σ_{e,g} ∂²F_p/∂K_e∂K_g V_eg],
+    /// with the Hessian from central differences of the closed-form Jacobian.
+    public static func twoInput(spec: NetworkSpec, x: Matrix) throws -> (vertex: [[Double]], metricCorrection: [Double]) {
         precondition(x.rows == 2)
         let act = spec.activation
         let n0 = Double(x.cols)
@@ -43,7 +51,8 @@ public enum Vertex {
         // K^(1) over the pairs.
         var k = [spec.cb[0] + spec.cw[0] * dot(0, 0), spec.cb[0] + spec.cw[0] * dot(0, 1), spec.cb[0] + spec.cw[0] * dot(1, 1)]
         var v = [[Double]](repeating: [0, 0, 0], count: 3)
-        guard spec.depth >= 2 else { return v }
+        var k1 = [0.0, 0.0, 0.0]
+        guard spec.depth >= 2 else { return (v, k1) }
         for l in 1..<spec.depth {
             let cb = spec.cb[l], cw = spec.cw[l]
             let ratio = l == 1 ? 0 : Double(spec.width(ofLayer: l)) / Double(spec.width(ofLayer: l - 1))
@@ -76,10 +85,56 @@ public enum Vertex {
                 }
                 vNew[p][q] = term
             } }
+            if ratio > 0 {
+                let hess = hessian(act, k11: k11, k12: k12, k22: k22)
+                var k1New = [0.0, 0.0, 0.0]
+                for p in 0..<3 {
+                    var acc = 0.0
+                    for e in 0..<3 { acc += j[p][e] * k1[e] }
+                    var second = 0.0
+                    for e in 0..<3 { for g in 0..<3 { second += hess[p][e][g] * v[e][g] } }
+                    k1New[p] = ratio * (acc + 0.5 * cw * second)
+                }
+                k1 = k1New
+            }
             v = vNew
             k = [cb + cw * f[0], cb + cw * f[1], cb + cw * f[2]]
         }
-        return v
+        return (v, k1)
+    }
+
+    /// ∇F over (K₁₁, K₁₂, K₂₂) for F = (⟨σ₁²⟩, ⟨σ₁σ₂⟩, ⟨σ₂²⟩).
+    static func gradient(_ act: Activation, k11: Double, k12: Double, k22: Double) -> [[Double]] {
+        let s = (k11 * k22).squareRoot()
+        let pm = act.pairMoments(k11: k11, k22: k22, deficit: max(s - k12, 0))
+        let (c11, c22) = offDiagonalDerivatives(act, k11: k11, k22: k22, k12: k12, pm: pm)
+        return [[diagonalDerivative(act, k11), 0, 0], [c11, pm.derivDeriv, c22], [0, 0, diagonalDerivative(act, k22)]]
+    }
+
+    /// ∂²F_p/∂K_e∂K_g by Richardson-extrapolated central differences of the gradient.
+    static func hessian(_ act: Activation, k11: Double, k12: Double, k22: Double) -> [[[Double]]] {
+        var h = [[[Double]]](repeating: [[Double]](repeating: [0, 0, 0], count: 3), count: 3)
+        let base = [k11, k12, k22]
+        let scale = (k11 * k22).squareRoot()
+        for g in 0..<3 {
+            func grad(_ step: Double) -> [[Double]] {
+                var kk = base
+                kk[g] += step
+                return gradient(act, k11: kk[0], k12: kk[1], k22: kk[2])
+            }
+            let d = 2e-3 * scale
+            let (p1, m1, p2, m2) = (grad(d), grad(-d), grad(d / 2), grad(-d / 2))
+            for p in 0..<3 { for e in 0..<3 {
+                let c1 = (p1[p][e] - m1[p][e]) / (2 * d), c2 = (p2[p][e] - m2[p][e]) / d
+                h[p][e][g] = (4 * c2 - c1) / 3
+            } }
+        }
+        // Symmetrize in (e, g): the two orders are the same derivative.
+        for p in 0..<3 { for e in 0..<3 { for g in (e + 1)..<3 {
+            let avg = 0.5 * (h[p][e][g] + h[p][g][e])
+            h[p][e][g] = avg; h[p][g][e] = avg
+        } } }
+        return h
     }
 
     /// d⟨σ²⟩_K/dK = ⟨u σ′(u) σ(u)⟩_K / K.

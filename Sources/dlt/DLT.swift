@@ -12,6 +12,7 @@ struct DLT: ParsableCommand {
             layers, b ~ N(0, C_b), W ~ N(0, C_W/n). neural-tangents users: C_W = W_std², C_b = b_std²
             (or pass --w-std/--b-std), and the default learning rates λ_W = C_W, λ_b = C_b give its NTK.
             """,
-        subcommands: [KernelCommand.self, CriticalityCommand.self, EnsembleCommand.self, MergeCommand.self, ReportCommand.self]
+        subcommands: [KernelCommand.self, CriticalityCommand.self, FiniteWidthCommand.self, EnsembleCommand.self, CompareCommand.self,
+                      MergeCommand.self, ReportCommand.self]
     )
 }

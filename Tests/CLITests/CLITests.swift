@@ -216,3 +216,25 @@ func flatten(_ v: Any) -> [Double] {
     if let a = v as? [Any] { return a.flatMap(flatten) }
     return []
 }
+
+@Suite struct FiniteWidthCommandTests {
+    @Test func contractKeys() throws {
+        let w = try workspace()
+        let r = try DLT.run(["finite-width", "--activation", "relu", "--depth", "5", "--width", "64", "--cw", "2", "--cb", "0",
+                             "--inputs", w.appendingPathComponent("X.csv").path, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try DLT.json(r)
+        for key in ["nngp", "vertex", "excess_kurtosis", "ntk_mean", "ntk_variance"] { #expect(obj[key] != nil, "\(key)") }
+        // ReLU at criticality: excess kurtosis 3·5(L − 1)/n on every input.
+        for k in obj["excess_kurtosis"] as! [Double] { #expect(abs(k - 15.0 * 4 / 64) < 1e-9) }
+    }
+
+    @Test func compareTableFlagsNothingForReLU() throws {
+        let w = try workspace()
+        let r = try DLT.run(["compare", "--activation", "relu", "--depth", "3", "--width", "32", "--cw", "2", "--cb", "0",
+                             "--inputs", w.appendingPathComponent("two.csv").path, "--networks", "3000", "--seed", "3"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("order 1/n") && r.stdout.contains("Monte Carlo"))
+        #expect(r.stdout.contains("0 beyond 4 SE"), "\(r.stdout)")
+    }
+}

@@ -61,3 +61,24 @@ func number(_ rows: [JSONValue], _ a: Int, _ b: Int, _ c: Int, _ d: Int) -> Doub
     guard case let .array(r1) = rows[a], case let .array(r2) = r1[b], case let .array(r3) = r2[c], case let .number(x) = r3[d] else { return .nan }
     return x
 }
+
+/// The off-diagonal metric correction: for ReLU at criticality K¹ vanishes on the diagonal but not
+/// off it; the ensemble resolves it (the infinite-width value is many standard errors away, the
+/// order-1/n value is not).
+@Test func offDiagonalMetricCorrectionIsSeenByTheEnsemble() throws {
+    let n = 64
+    let spec = try NetworkSpec(inputDimension: 3, depth: 4, width: n, outputWidth: n, activation: .relu, cb: 0, cw: 2)
+    let x = try Matrix([[1.0, 0.5, -0.3], [0.2, -1.0, 0.7]])
+    let pair = try Vertex.twoInput(spec: spec, x: x)
+    let k = try InfiniteWidth.kernels(spec: spec, x1: x).output.nngp
+    var m = EnsembleMeasurement(spec: spec, inputs: 2)
+    try m.run(x: x, seed: 1, indices: Array(0..<8000))
+    guard case let .array(rows)? = m.json().first(where: { $0.0 == "nngp" })?.1,
+          case let .array(seRows)? = m.json().first(where: { $0.0 == "nngp_se" })?.1,
+          case let .array(r0) = rows[0], case let .number(mc) = r0[1], case let .array(s0) = seRows[0], case let .number(se) = s0[1]
+    else { Issue.record("no nngp"); return }
+    let firstOrder = k[0, 1] + pair.metricCorrection[1] / Double(n)
+    #expect(abs(pair.metricCorrection[0]) < 1e-9 && abs(pair.metricCorrection[2]) < 1e-9)
+    #expect(abs(mc - firstOrder) < 4 * se, "MC \(mc) ± \(se) vs K + K¹/n = \(firstOrder)")
+    #expect(abs(mc - k[0, 1]) > 4 * se, "the correction should be resolved: MC \(mc) vs K \(k[0, 1])")
+}

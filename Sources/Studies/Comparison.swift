@@ -1,0 +1,82 @@
+import DataIO
+import Foundation
+
+/// Theory vs Monte Carlo, row by row (`dlt compare`).
+public enum Comparison {
+    public struct Row: Sendable {
+        public var quantity: String
+        public var index: String
+        public var infinite: Double?
+        public var firstOrder: Double
+        public var measured: Double
+        public var standardError: Double
+        public var z: Double { (measured - firstOrder) / standardError }
+        /// (1/n correction)² / |∞ value|: the size of an O(1/n²) remainder.
+        public var remainder: Double {
+            guard let inf = infinite, inf != 0 else { return firstOrder * firstOrder }
+            return (firstOrder - inf) * (firstOrder - inf) / abs(inf)
+        }
+        public var verdict: String {
+            if abs(z) <= 4 { return "ok" }
+            return abs(measured - firstOrder) <= 4 * standardError + remainder ? "within 1/n² remainder" : "MISMATCH"
+        }
+        public var json: JSONValue {
+            .object([("quantity", .string(quantity)), ("index", .string(index)), ("infinite_width", .optional(infinite)),
+                     ("order_1_over_n", .number(firstOrder)), ("monte_carlo", .number(measured)), ("standard_error", .number(standardError)),
+                     ("z", .number(z)), ("remainder_estimate", .number(remainder)), ("verdict", .string(verdict))])
+        }
+    }
+
+    static func value(_ pairs: [(String, JSONValue)], _ key: String) -> JSONValue? { pairs.first { $0.0 == key }?.1 }
+
+    static func number(_ v: JSONValue?, _ path: [Int]) -> Double? {
+        var cur = v
+        for i in path {
+            guard case let .array(items)? = cur, i < items.count else { return nil }
+            cur = items[i]
+        }
+        if case let .number(x)? = cur { return x }
+        return nil
+    }
+
+    public static func rows(theory: [(String, JSONValue)], measured: [(String, JSONValue)], inputs n: Int) -> [Row] {
+        var rows: [Row] = []
+        func add(_ q: String, _ key: String, _ infKey: String?, _ path: [Int], label: String, infiniteDefault: Double? = nil) {
+            guard let t = number(value(theory, key), path), let m = number(value(measured, key), path),
+                  let se = number(value(measured, key + "_se"), path) else { return }
+            let inf = infKey.flatMap { number(value(theory, $0), path) } ?? infiniteDefault
+            rows.append(Row(quantity: q, index: label, infinite: inf, firstOrder: t, measured: m, standardError: se))
+        }
+        for a in 0..<n { for b in a..<n { add("nngp", "nngp", "nngp_infinite", [a, b], label: "\(a),\(b)") } }
+        for a in 0..<n { add("excess_kurtosis", "excess_kurtosis", nil, [a], label: "\(a)", infiniteDefault: 0) }
+        if n <= 4 {
+            for a in 0..<n { for b in a..<n { for c in 0..<n { for d in c..<n where (a, b) <= (c, d) {
+                add("vertex", "vertex", nil, [a, b, c, d], label: "(\(a)\(b))(\(c)\(d))")
+            } } } }
+        }
+        for a in 0..<n { for b in a..<n { add("ntk_mean", "ntk_mean", "ntk_infinite", [a, b], label: "\(a),\(b)") } }
+        for a in 0..<n { add("ntk_variance", "ntk_variance", nil, [a], label: "\(a)", infiniteDefault: 0) }
+        return rows
+    }
+
+    public static func table(_ rows: [Row], networks: Int) -> String {
+        func f(_ x: Double?) -> String { x.map { String(format: "%.6g", $0) } ?? "—" }
+        func pad(_ t: String, _ w: Int, left: Bool = false) -> String {
+            let n = t.count
+            if n >= w { return t }
+            let space = String(repeating: " ", count: w - n)
+            return left ? t + space : space + t
+        }
+        let header = [pad("quantity", 16, left: true), pad("index", 12, left: true), pad("n = ∞", 13), pad("order 1/n", 13),
+                      pad("Monte Carlo", 13), pad("± SE", 11), pad("z", 8), "  verdict"]
+        var s = header.joined(separator: " ") + "\n"
+        for r in rows {
+            s += [pad(r.quantity, 16, left: true), pad(r.index, 12, left: true), pad(f(r.infinite), 13), pad(f(r.firstOrder), 13),
+                  pad(f(r.measured), 13), pad(f(r.standardError), 11), pad(String(format: "%.2f", r.z), 8), "  " + r.verdict]
+                .joined(separator: " ") + "\n"
+        }
+        let bad = rows.filter { $0.verdict == "MISMATCH" }.count
+        s += "\(networks) networks; \(rows.count) quantities; \(bad) beyond 4 SE plus the 1/n² remainder estimate"
+        return s
+    }
+}

@@ -1,0 +1,57 @@
+import Architecture
+import DataIO
+import FiniteWidth
+import Foundation
+import InfiniteWidth
+import Linalg
+
+/// The order-1/n predictions of `dlt finite-width` for N inputs (PDLT ch. 4, 8), as JSON:
+/// - nngp: K^(L) + K¹/n_{L−1} (the metric correction of every entry, pair by pair);
+/// - vertex: V^(L)_{(δ₁δ₂)(δ₃δ₄)} in units of 1/n_{L−1}, for quadruples of at most two distinct
+///   inputs (null otherwise);
+/// - excess_kurtosis[δ] = 3V_{(δδ)(δδ)}/(n_{L−1} K_δδ²);
+/// - ntk_mean: Θ^(L) with Θ¹/n_{L−1} on the diagonal (off the diagonal: Θ^(L));
+/// - ntk_variance[δ]: Var(Ĥ_δδ) of one output component;
+/// plus the infinite-width values and the corrections as separate keys.
+public enum FiniteWidthRecord {
+    public static func json(spec: NetworkSpec, x: Matrix) throws -> [(String, JSONValue)] {
+        let spec = spec.with(inputDimension: x.cols)
+        let n = x.rows
+        let nPrev = Double(spec.width(ofLayer: spec.depth - 1))
+        let infinite = try InfiniteWidth.kernels(spec: spec, x1: x).output
+        var nngp = infinite.nngp, ntk = infinite.ntk
+        var kurt: [Double] = [], ntkVar: [Double] = [], k1: [Double] = [], th1: [Double] = []
+        for d in 0..<n {
+            let q0 = x.row(d).reduce(0) { $0 + $1 * $1 } / Double(x.cols)
+            let diag = DiagonalFiniteWidth.compute(spec: spec, q0: q0)
+            let t = DiagonalNTKFiniteWidth.compute(spec: spec, q0: q0)
+            nngp[d, d] += diag.metricCorrection.last! / nPrev
+            ntk[d, d] += t.ntkCorrection.last! / nPrev
+            kurt.append(diag.excessKurtosis.last!)
+            ntkVar.append(t.ntkVariance.last!)
+            k1.append(diag.metricCorrection.last!)
+            th1.append(t.ntkCorrection.last!)
+        }
+        // Off the diagonal: the metric correction from the two-input recursion of each pair.
+        if spec.depth >= 2 {
+            for a in 0..<n { for b in (a + 1)..<n {
+                let pair = try Vertex.twoInput(spec: spec, x: try Matrix([x.row(a), x.row(b)]))
+                nngp[a, b] += pair.metricCorrection[1] / nPrev
+                nngp[b, a] = nngp[a, b]
+            } }
+        }
+        var out: [(String, JSONValue)] = [("nngp", .matrix(nngp))]
+        if n <= 8 {
+            let v = try Vertex.outputVertex(spec: spec, x: x)
+            out.append(("vertex", .array(v.map { .array($0.map { .array($0.map { .array($0.map { $0.isNaN ? .null : .number($0) }) }) }) })))
+        }
+        out += [
+            ("excess_kurtosis", .vector(kurt)), ("ntk_mean", .matrix(ntk)), ("ntk_variance", .vector(ntkVar)),
+            ("nngp_infinite", .matrix(infinite.nngp)), ("ntk_infinite", .matrix(infinite.ntk)),
+            ("metric_correction", .vector(k1)), ("ntk_correction", .vector(th1)),
+            ("width_of_last_hidden_layer", .int(Int(nPrev))), ("aspect_ratio", .number(spec.aspectRatio)),
+            ("notes", .string("corrections in units of 1/n of the last hidden layer; off-diagonal ntk_mean entries are infinite-width values; vertex entries with three or four distinct inputs are null")),
+        ]
+        return out
+    }
+}
