@@ -10,9 +10,9 @@ extension Matrix {
         guard ka == kb else {
             throw .shapeMismatch("cannot multiply \(m)×\(ka) by \(kb)×\(n)")
         }
-        var c = Matrix(rows: m, cols: n)
-        if m == 0 || n == 0 { return c }
-        if ka == 0 { return c }
+        if m == 0 || n == 0 || ka == 0 { return Matrix(rows: m, cols: n) }
+        // DGEMM with β = 0 writes every entry of C: no need to zero it first.
+        var c = try Matrix(rows: m, cols: n, storage: [Double](unsafeUninitializedCapacity: m * n) { _, count in count = m * n })
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 c.storage.withUnsafeMutableBufferPointer { pc in

@@ -18,8 +18,9 @@ extension SampledNetwork {
         if layers.count >= 2 {
             for l in stride(from: layers.count - 2, through: 0, by: -1) {
                 var d = try Matrix.product(errors[l + 1], layers[l + 1].weights)  // N × n_ℓ
-                let z = zs[l]
-                for k in 0..<d.storage.count { d.storage[k] *= spec.activation.derivative(z.storage[k]) }
+                d.storage.withUnsafeMutableBufferPointer { dp in
+                    zs[l].storage.withUnsafeBufferPointer { spec.activation.multiplyByDerivative(dp, at: $0) }
+                }
                 errors[l] = d
             }
         }
@@ -40,7 +41,7 @@ extension SampledNetwork {
         var h = Matrix(rows: x.rows, cols: x.rows)
         for l in 1...spec.depth {
             var a = l == 1 ? x : zs[l - 2]
-            if l > 1 { for k in 0..<a.storage.count { a.storage[k] = spec.activation.value(a.storage[k]) } }
+            if l > 1 { a.storage.withUnsafeMutableBufferPointer { spec.activation.applyInPlace($0) } }
             let dd = errors[l - 1].gram()
             let aa = a.gram()
             let lb = spec.lambdaB[l - 1], lw = spec.effectiveLambdaW(layer: l) / Double(spec.width(ofLayer: l - 1))

@@ -9,9 +9,12 @@ import Linalg
 /// worker, so memory is bounded by the chunk size, not by the ensemble size. Results are collected
 /// in network order, so what follows does not depend on the thread count.
 public enum Ensemble {
-    public static func map<T: Sendable>(spec: NetworkSpec, seed: UInt64, indices: [Int], chunk: Int = 16,
+    public static func map<T: Sendable>(spec: NetworkSpec, seed: UInt64, indices: [Int], chunk: Int? = nil,
                                         _ measure: @Sendable (SampledNetwork) throws -> T) throws -> [T] {
         let box = ResultSlots<T>(count: indices.count)
+        // At least a few chunks per core so that both cores stay busy to the end.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let chunk = chunk ?? max(1, min(16, indices.count / (4 * cores)))
         let chunks = (indices.count + chunk - 1) / chunk
         BLAS.setThreads(1)
         defer { BLAS.setThreads(ProcessInfo.processInfo.activeProcessorCount) }

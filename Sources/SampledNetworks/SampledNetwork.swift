@@ -49,13 +49,14 @@ public struct SampledNetwork: Sendable {
         var outs: [Matrix] = []
         var input = x
         for (l, layer) in layers.enumerated() {
-            if l > 0 {
-                let act = spec.activation
-                for k in 0..<input.storage.count { input.storage[k] = act.value(input.storage[k]) }
-            }
+            if l > 0 { input.storage.withUnsafeMutableBufferPointer { spec.activation.applyInPlace($0) } }
             var z = try Matrix.product(input, layer.weights, transposeB: true)
             let n = z.cols
-            for i in 0..<z.rows { for j in 0..<n { z.storage[i * n + j] += layer.biases[j] } }
+            z.storage.withUnsafeMutableBufferPointer { zp in
+                layer.biases.withUnsafeBufferPointer { bp in
+                    for i in 0..<zp.count / max(n, 1) { for j in 0..<n { zp[i * n + j] += bp[j] } }
+                }
+            }
             outs.append(z)
             input = z
         }

@@ -86,3 +86,57 @@ if args.contains("--quad") {
     let t2 = seconds { for _ in 0..<20 { _ = act.pairMoments(k11: 1, k22: 1.2, deficit: 0.3) } } / 20
     print("  tanh pairMoments: \(t2 * 1e3) ms")
 }
+
+// Sampled networks: ensemble forward + backward throughput against the DGEMM peak measured now.
+if !args.contains("--kernels-only") && !args.contains("--write-inputs") {
+    func gemmRate(threads: Int) -> Double {
+        BLAS.setThreads(threads)
+        let n = 1024
+        let a = inputs(n, n, seed: 1), b = inputs(n, n, seed: 2)
+        let t = (try? best(of: 3) { _ = try Matrix.product(a, b) }) ?? .nan
+        BLAS.setThreads(ProcessInfo.processInfo.activeProcessorCount)
+        return 2 * Double(n * n * n) / t / 1e9
+    }
+    let peak1 = gemmRate(threads: 1), peak = gemmRate(threads: ProcessInfo.processInfo.activeProcessorCount)
+    print(String(format: "DGEMM peak (1024³, measured now): %.1f GFLOP/s on 1 core, %.1f on all cores", peak1, peak))
+    print("Ensemble forward + backward (one output component), L = 4, networks on all cores:")
+    for (width, n) in quick ? [(256, 256)] : [(256, 256), (256, 1024), (512, 1024)] {
+        let spec = try NetworkSpec(inputDimension: 64, depth: 4, width: width, activation: .relu, cb: 0, cw: 2)
+        let x = inputs(n, 64, seed: 3)
+        let m = quick ? 8 : 32
+        // GEMM flops per network: forward 2·N·n_in·n_out per layer; backward δ·W for layers 2…L.
+        let fwd = 2.0 * Double(n) * Double(64 * width + (spec.depth - 2) * width * width + width)
+        let bwd = 2.0 * Double(n) * Double((spec.depth - 2) * width * width + width)
+        let sampleOnly = try best(of: 2) { _ = try Ensemble.map(spec: spec, seed: 1, indices: Array(0..<m)) { $0.layers.count } }
+        let t = try best(of: 2) { _ = try Ensemble.map(spec: spec, seed: 1, indices: Array(0..<m)) { try $0.backward(x, component: 0).errors.count } }
+        let rate = Double(m) * (fwd + bwd) / t / 1e9
+        print(String(format: "  width %d, N = %d: %.1f networks/s (%d networks in %.3f s; sampling their parameters alone %.3f s); %.1f GFLOP/s of GEMM work overall = %.0f%% of the DGEMM peak",
+                     width, n, Double(m) / t, m, t, sampleOnly, rate, 100 * rate / peak))
+    }
+    let spec = try NetworkSpec(inputDimension: 64, depth: 4, width: 512, activation: .relu, cb: 0, cw: 2)
+    let x = inputs(256, 64, seed: 4)
+    let net = SampledNetwork(spec: spec, seed: 1, index: 0)
+    let t = try best(of: 3) { _ = try net.empiricalNTK(x) }
+    print(String(format: "Empirical NTK, width 512, L = 4, N = 256 (one network, one output component): %.4f s", t))
+}
+if args.contains("--profile-ensemble") {
+    BLAS.setThreads(1)
+    let spec = try NetworkSpec(inputDimension: 64, depth: 4, width: 256, activation: .relu, cb: 0, cw: 2)
+    let x = inputs(1024, 64, seed: 3)
+    let net = SampledNetwork(spec: spec, seed: 1, index: 0)
+    print("  sample:", try best(of: 3) { _ = SampledNetwork(spec: spec, seed: 1, index: 0) })
+    print("  forward:", try best(of: 3) { _ = try net.forward(x) })
+    print("  backward:", try best(of: 3) { _ = try net.backward(x, component: 0) })
+    let a = inputs(1024, 256, seed: 1), w = inputs(256, 256, seed: 2)
+    print("  one GEMM 1024×256×256:", try best(of: 3) { _ = try Matrix.product(a, w, transposeB: true) })
+    var y = a
+    print("  relu elementwise:", best(of: 3) { y.storage.withUnsafeMutableBufferPointer { Activation.relu.applyInPlace($0) } })
+}
+if args.contains("--profile-ensemble") {
+    let spec = try NetworkSpec(inputDimension: 64, depth: 4, width: 256, activation: .relu, cb: 0, cw: 2)
+    let x = inputs(1024, 64, seed: 3)
+    BLAS.setThreads(1)
+    let seq = try seconds { for k in 0..<16 { _ = try SampledNetwork(spec: spec, seed: 1, index: k).backward(x, component: 0) } }
+    let par = try seconds { _ = try Ensemble.map(spec: spec, seed: 1, indices: Array(0..<16)) { try $0.backward(x, component: 0).errors.count } }
+    print("  16 networks sequential (1 thread): \(seq) s; Ensemble.map on all cores: \(par) s")
+}
