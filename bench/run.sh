@@ -33,3 +33,7 @@ if [ -x "$here/.venv/bin/python" ]; then
 else
   echo "(no neural-tangents venv: run bench/nt/setup_venv.sh for the side-by-side figure)"
 fi
+if [ -x "$here/.venv/bin/python" ]; then
+  echo "Empirical NTK, width 512, L = 4, N = 256 — neural-tangents empirical_ntk_fn (jit, float64, best of its implementations):"
+  "$here/.venv/bin/python" "$here/nt/time_empirical_ntk.py" 2>/dev/null
+fi
