@@ -29,7 +29,11 @@ enum HaninSection {
             grad.addLine(x: r, y: r.map { Foundation.exp(g.intercept) * Foundation.pow($0, g.slope) },
                          label: String(format: "fit: slope %.2f ± %.2f (Hanin: 1)", g.slope, g.slopeError), color: .black, dash: .dashed)
         }
-        let rows = s.fits.map { f in [f.quantity, num(f.slope, digits: 3), num(f.slopeError, digits: 2), num(f.expected), "\(f.pointsUsed)"] }
+        let rows = s.fits.map { f in
+            f.slope.isFinite
+                ? [f.quantity, num(f.slope, digits: 3), num(f.slopeError, digits: 2), num(f.expected), "\(f.pointsUsed)"]
+                : [f.quantity, "— (fewer than 2 points measured positive at 2 SE)", "—", num(f.expected), "\(f.pointsUsed)"]
+        }
         // The exact ReLU excess kurtosis 3((1 + 5/n)^{L−1} − 1) is exponential in L/n: its own log–log slope
         // over the same points shows how far from the small-L/n regime the grid reaches.
         let n = Double(s.width)
