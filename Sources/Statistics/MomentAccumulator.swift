@@ -82,15 +82,7 @@ public struct MomentAccumulator: Sendable, Equatable {
 
     /// Jackknife over the groups of a statistic of the raw moments μ′₀ = 1, μ′₁, …, μ′_order.
     public func estimate(_ c: Int, _ statistic: ([Double]) -> Double) -> Estimate {
-        func moments(_ s: [Double]) -> [Double] { s.map { $0 / max(s[0], 1) } }
-        let full = statistic(moments(sums(c)))
-        var leave: [Double] = []
-        for b in 0..<batches where state[offset(b, c)] > 0 { leave.append(statistic(moments(sums(c, excluding: b)))) }
-        let g = Double(leave.count)
-        guard g >= 2 else { return Estimate(value: full, standardError: .nan) }
-        let mean = leave.reduce(0, +) / g
-        let v = leave.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } * (g - 1) / g
-        return Estimate(value: full, standardError: v.squareRoot())
+        estimate(channels: [c]) { statistic($0[0]) }
     }
 
     public func mean(_ c: Int) -> Estimate { estimate(c) { $0[1] } }

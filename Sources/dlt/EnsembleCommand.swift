@@ -16,20 +16,13 @@ struct EnsembleCommand: ParsableCommand {
 
     @OptionGroup var network: NetworkOptions
     @OptionGroup var out: OutputOptions
-
-    @Option(help: "Inputs (rows are inputs): CSV, .npy or .npz.")
-    var inputs: String
-
-    @Option(help: "Number of sampled networks M.")
-    var networks: Int = 1000
-
-    @Option(help: "Seed of the ensemble (network k is the same for any thread count or shard).")
-    var seed: UInt64 = 1
+    @OptionGroup var sampling: SamplingOptions
 
     @Option(help: "Measure only shard k of K (networks k, k+K, …), as k/K with 0 ≤ k < K.")
     var shard: String?
 
     func run() throws {
+        let (networks, seed) = (sampling.networks, sampling.seed)
         guard networks >= 2 else { throw ValidationError("--networks must be at least 2, got \(networks)") }
         var shardIndex = 0, shardCount = 1
         if let shard {
@@ -39,7 +32,7 @@ struct EnsembleCommand: ParsableCommand {
             }
             (shardIndex, shardCount) = (k, kk)
         }
-        let x = try readInputs(inputs, what: "--inputs")
+        let x = try readInputs(sampling.inputs, what: "--inputs")
         var spec = try network.networkSpec(defaultOutputWidth: 0)
         if let n0 = spec.inputDimension, n0 != x.cols {
             throw ValidationError("mismatched input dimensions: the inputs have \(x.cols) columns, the spec \(n0)")
@@ -103,4 +96,16 @@ final class ProgressBar: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if shown { FileHandle.standardError.write(Data("\n".utf8)) }
     }
+}
+
+/// The flags shared by the commands that sample networks.
+struct SamplingOptions: ParsableArguments {
+    @Option(help: "Inputs (rows are inputs): CSV, .npy or .npz.")
+    var inputs: String
+
+    @Option(help: "Number of sampled networks M.")
+    var networks: Int = 1000
+
+    @Option(help: "Seed of the ensemble (network k is the same for any thread count or shard).")
+    var seed: UInt64 = 1
 }

@@ -41,23 +41,16 @@ struct CompareCommand: ParsableCommand {
     )
 
     @OptionGroup var network: NetworkOptions
-
-    @Option(help: "Inputs (rows are inputs): CSV, .npy or .npz.")
-    var inputs: String
-
-    @Option(help: "Number of sampled networks M.")
-    var networks: Int = 2000
-
-    @Option(help: "Seed of the ensemble.")
-    var seed: UInt64 = 1
+    @OptionGroup var sampling: SamplingOptions
 
     @Option(help: "Output format: table (default) or json.")
     var format: String = "table"
 
     func run() throws {
+        let (networks, seed) = (sampling.networks, sampling.seed)
         guard networks >= 2 else { throw ValidationError("--networks must be at least 2, got \(networks)") }
         guard format == "table" || format == "json" else { throw ValidationError("--format must be table or json") }
-        let x = try readInputs(inputs, what: "--inputs")
+        let x = try readInputs(sampling.inputs, what: "--inputs")
         let spec = try network.networkSpec(defaultOutputWidth: 0).with(inputDimension: x.cols)
         let theory = try FiniteWidthRecord.json(spec: spec, x: x)
         var m = EnsembleMeasurement(spec: spec, inputs: x.rows)
