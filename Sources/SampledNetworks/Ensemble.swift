@@ -9,7 +9,9 @@ import Linalg
 /// worker, so memory is bounded by the chunk size, not by the ensemble size. Results are collected
 /// in network order, so what follows does not depend on the thread count.
 public enum Ensemble {
-    public static func map<T: Sendable>(spec: NetworkSpec, seed: UInt64, indices: [Int], chunk: Int? = nil,
+    /// `workers`: 1 runs the networks one after another on the calling thread (used to show that the
+    /// results do not depend on the number of threads); nil uses every core.
+    public static func map<T: Sendable>(spec: NetworkSpec, seed: UInt64, indices: [Int], chunk: Int? = nil, workers: Int? = nil,
                                         _ measure: @Sendable (SampledNetwork) throws -> T) throws -> [T] {
         let box = ResultSlots<T>(count: indices.count)
         // At least a few chunks per core so that both cores stay busy to the end.
@@ -18,6 +20,9 @@ public enum Ensemble {
         let chunks = (indices.count + chunk - 1) / chunk
         BLAS.setThreads(1)
         defer { BLAS.setThreads(ProcessInfo.processInfo.activeProcessorCount) }
+        if workers == 1 {
+            return try indices.map { try measure(SampledNetwork(spec: spec, seed: seed, index: $0)) }
+        }
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             for p in (c * chunk)..<min(indices.count, (c + 1) * chunk) {
                 do {

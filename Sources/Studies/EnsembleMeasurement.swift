@@ -40,10 +40,11 @@ public struct EnsembleMeasurement: Sendable {
     }
 
     /// Measure networks `indices` (e.g. a shard k, k + K, …) on `x` and add them.
-    public mutating func run(x: Matrix, seed: UInt64, indices: [Int], progress: (@Sendable (Int) -> Void)? = nil) throws {
+    public mutating func run(x: Matrix, seed: UInt64, indices: [Int], workers: Int? = nil,
+                             progress: (@Sendable (Int) -> Void)? = nil) throws {
         let spec = self.spec, pairs = self.pairs, withVertex = self.withVertex, n = inputs
         let counter = ProgressCounter(progress)
-        let rows = try Ensemble.map(spec: spec, seed: seed, indices: indices) { net -> ([Double], [[Double]]) in
+        let rows = try Ensemble.map(spec: spec, seed: seed, indices: indices, workers: workers) { net -> ([Double], [[Double]]) in
             let (zs, errors) = try net.backward(x, component: 0)
             let z = zs.last!
             let width = Double(z.cols)

@@ -82,3 +82,14 @@ func number(_ rows: [JSONValue], _ a: Int, _ b: Int, _ c: Int, _ d: Int) -> Doub
     #expect(abs(mc - firstOrder) < 4 * se, "MC \(mc) ± \(se) vs K + K¹/n = \(firstOrder)")
     #expect(abs(mc - k[0, 1]) > 4 * se, "the correction should be resolved: MC \(mc) vs K \(k[0, 1])")
 }
+
+/// Same seed, same bits: the whole ensemble state is identical with one worker and with all cores.
+@Test func ensembleStateIsIndependentOfThreadCount() throws {
+    let spec = try NetworkSpec(inputDimension: 3, depth: 3, width: 16, outputWidth: 16, activation: .tanh, cb: 0.1, cw: 1.5)
+    let x = try Matrix([[1.0, 0.5, -0.3], [0.2, -1.0, 0.7]])
+    var one = EnsembleMeasurement(spec: spec, inputs: 2), all = EnsembleMeasurement(spec: spec, inputs: 2)
+    try one.run(x: x, seed: 9, indices: Array(0..<200), workers: 1)
+    try all.run(x: x, seed: 9, indices: Array(0..<200))
+    #expect(one.perNetwork.state == all.perNetwork.state)
+    #expect(one.perComponent.state == all.perComponent.state)
+}
