@@ -7,6 +7,7 @@ import Foundation
 //        dlt-bench --profile            first layer vs later layers at N = 4096
 //        dlt-bench --mem                allocation, symmetrization and Gram costs at N = 4096
 //        dlt-bench --quad               cost of one tanh pair moment by quadrature
+//        dlt-bench --profile-ensemble   sampling, forward, backward and one GEMM of a width-256 network; 1 vs all cores
 //        dlt-bench --write-inputs N F   write the benchmark's N × 64 inputs to F (.npy)
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
