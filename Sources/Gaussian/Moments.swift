@@ -60,11 +60,10 @@ extension Activation {
         case .linear:
             return PairMoments(sigmaSigma: s - d, sigmaDeficit: d, derivDeriv: 1, sigmaSurplus: s * v)
         case let .rectified(neg, pos):
-            return ArcCosine.rectified(negative: neg, positive: pos, s: s, deficit: d)
+            return ArcCosine.rectified(negative: neg, positive: pos, s: s, oneMinusCos: u, onePlusCos: v)
         case .step, .sign:
             // step: ⟨σσ⟩ = (π − θ)/(2π); sign: 1 − 2θ/π (σ′ = 0 a.e. for both, as autodiff has it).
-            let phi = u <= 1 ? Double.pi - 2 * Foundation.asin((0.5 * u).squareRoot()) : 2 * Foundation.asin((0.5 * v).squareRoot())
-            let theta = u <= 1 ? 2 * Foundation.asin((0.5 * u).squareRoot()) : Double.pi - phi
+            let (theta, phi) = ArcCosine.angles(oneMinusCos: u, onePlusCos: v)
             if kind == .step {
                 return PairMoments(sigmaSigma: phi / (2 * Double.pi), sigmaDeficit: theta / (2 * Double.pi), derivDeriv: 0,
                                    sigmaSurplus: 0.5 + phi / (2 * Double.pi))
@@ -118,7 +117,19 @@ public enum ArcCosine {
     public static func angle(s: Double, deficit d: Double) -> Double {
         guard s > 0 else { return Double.pi / 2 }
         let u = min(max(d / s, 0), 2)
-        return u <= 1 ? 2 * Foundation.asin((0.5 * u).squareRoot()) : Double.pi - 2 * Foundation.asin((1 - 0.5 * u).squareRoot())
+        return angles(oneMinusCos: u, onePlusCos: 2 - u).theta
+    }
+
+    /// (θ, φ = π − θ) from u = 1 − cos θ and v = 1 + cos θ: the small one of the two angles comes
+    /// from 2 asin(√(·/2)) of the small one of u, v, so it keeps full relative accuracy.
+    @inlinable
+    public static func angles(oneMinusCos u: Double, onePlusCos v: Double) -> (theta: Double, phi: Double) {
+        if u <= 1 {
+            let theta = 2 * Foundation.asin((0.5 * u).squareRoot())
+            return (theta, Double.pi - theta)
+        }
+        let phi = 2 * Foundation.asin((0.5 * v).squareRoot())
+        return (Double.pi - phi, phi)
     }
 
     /// sin θ − θ cos θ without cancellation for small θ (series through θ¹⁵ below 0.5).
@@ -145,28 +156,36 @@ public enum ArcCosine {
     ///   θ ≤ π/2: Δ = s [(a₊² + a₋²)/2 · (1 − cos θ) − (a₊ − a₋)²/(2π) (sin θ − θ cos θ)],
     ///   θ > π/2, φ = π − θ: Δ = s [(a₊ + a₋)²/2 − a₊a₋ (1 − cos φ) − (a₊ − a₋)²/(2π) (sin φ − φ cos φ)],
     /// ⟨σ′σ′⟩ = [(a₊² + a₋²)(π − θ) + 2 a₊ a₋ θ]/(2π).
+    /// The same from the deficit d (u = d/s, v = 2 − u).
     @inlinable
     public static func rectified(negative an: Double, positive ap: Double, s: Double, deficit d: Double) -> PairMoments {
-        let sumSq = ap * ap + an * an
-        let diffSq = (ap - an) * (ap - an)
         let u = s > 0 ? min(max(d / s, 0), 2) : 1
-        let deficitOut: Double
-        let theta: Double, phi: Double
+        return rectified(negative: an, positive: ap, s: s, oneMinusCos: u, onePlusCos: 2 - u)
+    }
+
+    /// The same from u = 1 − cos θ and v = 1 + cos θ, each accurate where it is small (the kernel
+    /// recursion's inner loop calls this); also returns the surplus
+    /// s [(a₊² + a₋²)/2 · (1 + cos θ) + (a₊ − a₋)²/(2π) (sin θ − θ cos θ)], a sum of non-negative terms.
+    @inlinable
+    public static func rectified(negative an: Double, positive ap: Double, s: Double,
+                                 oneMinusCos u: Double, onePlusCos v: Double) -> PairMoments {
+        let sumSqHalf = 0.5 * (ap * ap + an * an), diffSq = (ap - an) * (ap - an)
+        let inv2pi = 1 / (2 * Double.pi)
+        let (theta, phi) = angles(oneMinusCos: u, onePlusCos: v)
+        let sinTheta = (u * v).squareRoot()
+        let deltaA: Double, smtTheta: Double
         if u <= 1 {
-            theta = 2 * Foundation.asin((0.5 * u).squareRoot())
-            phi = Double.pi - theta
-            deficitOut = s * (0.5 * sumSq * u - diffSq * sinMinusThetaCos(theta) / (2 * Double.pi))
+            smtTheta = theta < 0.5 ? sinMinusThetaCos(theta) : sinTheta - theta * (1 - u)
+            deltaA = s * (sumSqHalf * u - diffSq * smtTheta * inv2pi)
         } else {
-            phi = 2 * Foundation.asin((1 - 0.5 * u).squareRoot())
-            theta = Double.pi - phi
-            deficitOut = s * (0.5 * (ap + an) * (ap + an) - ap * an * (2 - u) - diffSq * sinMinusThetaCos(phi) / (2 * Double.pi))
+            let smtPhi = phi < 0.5 ? sinMinusThetaCos(phi) : sinTheta - phi * (1 - v)
+            smtTheta = sinTheta + theta * (1 - v)
+            deltaA = s * (0.5 * (ap + an) * (ap + an) - ap * an * v - diffSq * smtPhi * inv2pi)
         }
-        // Surplus s [(a₊² + a₋²)/2 · (1 + cos θ) + (a₊ − a₋)²/(2π) (sin θ − θ cos θ)]: non-negative terms.
-        let smtTheta = u <= 1 ? sinMinusThetaCos(theta) : (Foundation.sin(theta) - theta * Foundation.cos(theta))
-        let surplus = s * (0.5 * sumSq * (2 - u) + diffSq * smtTheta / (2 * Double.pi))
-        let ss = 0.5 * sumSq * s - deficitOut
-        let dd = (sumSq * phi + 2 * ap * an * theta) / (2 * Double.pi)
-        return PairMoments(sigmaSigma: ss, sigmaDeficit: max(deficitOut, 0), derivDeriv: dd, sigmaSurplus: max(surplus, 0))
+        let surplus = s * (sumSqHalf * v + diffSq * smtTheta * inv2pi)
+        let dd = (2 * sumSqHalf * phi + 2 * ap * an * theta) * inv2pi
+        return PairMoments(sigmaSigma: sumSqHalf * s - deltaA, sigmaDeficit: max(deltaA, 0), derivDeriv: dd,
+                           sigmaSurplus: max(surplus, 0))
     }
 }
 

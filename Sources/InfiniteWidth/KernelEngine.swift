@@ -146,6 +146,15 @@ public enum InfiniteWidth {
         return k12 >= 0 ? num / (sNew + k12) : -(num / (sNew - k12))
     }
 
+    /// u = 1 − cos θ and v = 1 + cos θ of a signed pair value w: the one stored exactly, the other
+    /// as 2 minus it.
+    @inlinable
+    public static func geometry(_ w: Double, s: Double) -> (u: Double, v: Double) {
+        if w.sign == .minus { let v = s > 0 ? min(-w / s, 2) : 1; return (2 - v, v) }
+        let u = s > 0 ? min(w / s, 2) : 1
+        return (u, 2 - u)
+    }
+
     /// K₁₂ and the deficit d ∈ [0, 2s] of a signed pair value w (see `nextPair`), s = √(K₁₁K₂₂).
     @inlinable
     public static func decode(_ w: Double, s: Double) -> (k12: Double, deficit: Double) {

@@ -129,9 +129,8 @@ struct KernelState {
                     } else {
                         let k11 = oldDiag1[i]
                         for j in jStart..<cols {
-                            let s = r1[i] * r2[j], w = dRow[j]
-                            var u: Double, v: Double
-                            if w.sign == .minus { v = s > 0 ? min(-w / s, 2) : 1; u = 2 - v } else { u = s > 0 ? min(w / s, 2) : 1; v = 2 - u }
+                            let s = r1[i] * r2[j]
+                            let (u, v) = InfiniteWidth.geometry(dRow[j], s: s)
                             let pm = activation.pairMoments(k11: k11, k22: oldDiag2[j], s: s, oneMinusCos: u, onePlusCos: v)
                             tRow[j] = lambdaB + lambdaW * pm.sigmaSigma + cw * pm.derivDeriv * tRow[j]
                             dRow[j] = InfiniteWidth.nextPair(cb: cb, cw: cw, rootA11: ra1[i], rootA22: ra2[j], a12: pm.sigmaSigma,
@@ -153,44 +152,22 @@ struct KernelState {
     }
 }
 
-/// The inner loop of one layer for the rectified family (ABReLU, ReLU, leaky ReLU, abs), with the
-/// arc-cosine kernel in deficit form (see `ArcCosine.rectified`) and the deficit update of
-/// `InfiniteWidth.nextDeficit` fused, using per-input square roots.
+/// The inner loop of one layer for the rectified family (ABReLU, ReLU, leaky ReLU, abs): the
+/// arc-cosine kernel inlined (no per-entry dispatch on the activation) and the pair update of
+/// `InfiniteWidth.nextPair`, using per-input square roots.
 enum RectifiedRow {
     @inline(__always)
     static func update(from j0: Int, to j1: Int, negative an: Double, positive ap: Double, cb: Double, cw: Double,
                        lambdaB: Double, lambdaW: Double, r1: Double, ra1: Double, rn1: Double,
                        r2: UnsafePointer<Double>, ra2: UnsafePointer<Double>, rn2: UnsafePointer<Double>,
                        deficit: UnsafeMutablePointer<Double>, ntk: UnsafeMutablePointer<Double>) {
-        let sumSq = ap * ap + an * an, diffSq = (ap - an) * (ap - an)
-        let inv2pi = 1 / (2 * Double.pi)
-        let sumSqHalf = 0.5 * sumSq, plusSqHalf = 0.5 * (ap + an) * (ap + an), apan = ap * an
         for j in j0..<j1 {
             let s = r1 * r2[j]
-            let w = deficit[j]
-            // u = 1 − cos θ and v = 1 + cos θ, the one stored exactly and the other as 2 minus it.
-            var u: Double, v: Double
-            if w.sign == .minus { v = s > 0 ? min(-w / s, 2) : 1; u = 2 - v } else { u = s > 0 ? min(w / s, 2) : 1; v = 2 - u }
-            // Angle and deficit in the form that is exact on each side (see `ArcCosine.rectified`).
-            let theta: Double, phi: Double, deltaA: Double, smtTheta: Double
-            if u <= 1 {
-                theta = 2 * Foundation.asin((0.5 * u).squareRoot())
-                phi = Double.pi - theta
-                smtTheta = theta < 0.5 ? ArcCosine.sinMinusThetaCos(theta) : (u * v).squareRoot() - theta * (1 - u)
-                deltaA = s * (sumSqHalf * u - diffSq * smtTheta * inv2pi)
-            } else {
-                phi = 2 * Foundation.asin((0.5 * v).squareRoot())
-                theta = Double.pi - phi
-                let smtPhi = phi < 0.5 ? ArcCosine.sinMinusThetaCos(phi) : (u * v).squareRoot() - phi * (1 - v)
-                smtTheta = (u * v).squareRoot() + theta * (1 - v)
-                deltaA = s * (plusSqHalf - apan * v - diffSq * smtPhi * inv2pi)
-            }
-            let sigmaA = s * (sumSqHalf * v + diffSq * smtTheta * inv2pi)
-            let a12 = sumSqHalf * s - deltaA
-            let dd = (sumSq * phi + 2 * apan * theta) * inv2pi
-            ntk[j] = lambdaB + lambdaW * a12 + cw * dd * ntk[j]
-            deficit[j] = InfiniteWidth.nextPair(cb: cb, cw: cw, rootA11: ra1, rootA22: ra2[j], a12: a12, deltaA: deltaA,
-                                                sigmaA: sigmaA, rootK11: rn1, rootK22: rn2[j])
+            let (u, v) = InfiniteWidth.geometry(deficit[j], s: s)
+            let pm = ArcCosine.rectified(negative: an, positive: ap, s: s, oneMinusCos: u, onePlusCos: v)
+            ntk[j] = lambdaB + lambdaW * pm.sigmaSigma + cw * pm.derivDeriv * ntk[j]
+            deficit[j] = InfiniteWidth.nextPair(cb: cb, cw: cw, rootA11: ra1, rootA22: ra2[j], a12: pm.sigmaSigma,
+                                                deltaA: pm.sigmaDeficit, sigmaA: pm.sigmaSurplus, rootK11: rn1, rootK22: rn2[j])
         }
     }
 }
