@@ -32,16 +32,19 @@ public struct DiagonalNTKFiniteWidth: Sendable {
         func e(_ g: @escaping (Double) -> Double, _ k: Double) -> Double {
             Gaussian.expectation(g, variance: k, kinks: act.kinks, tolerance: 1e-12).value
         }
-        var k = spec.cb[0] + spec.cw[0] * q0
+        // K, V and K¹ per layer come from the kernel's own order-1/n recursion.
+        let metric = DiagonalFiniteWidth.compute(spec: spec, q0: q0)
+        var k = metric.kernel[0]
         var theta = spec.lambdaB[0] + spec.effectiveLambdaW(layer: 1) * q0
-        var k1 = 0.0, v = 0.0, f = 0.0, bb = 0.0, o = 0.0, th1 = 0.0
+        var f = 0.0, bb = 0.0, o = 0.0, th1 = 0.0
         var p = 0.0           // P^(ℓ) (needs layer ℓ−1; 0 at ℓ = 1)
         var q = 0.0           // q^(ℓ)
         var prev: (k: Double, theta: Double)? = nil
         var out = DiagonalNTKFiniteWidth(ntk: [theta], ntkCorrection: [0], ntkVariance: [0], b: [0], f: [0], o: [0])
         guard spec.depth >= 2 else { return out }
         for l in 1..<spec.depth {
-            let cb = spec.cb[l], cw = spec.cw[l], lb = spec.lambdaB[l], lw = spec.effectiveLambdaW(layer: l + 1)
+            let cw = spec.cw[l], lb = spec.lambdaB[l], lw = spec.effectiveLambdaW(layer: l + 1)
+            let v = metric.vertex[l - 1], k1 = metric.metricCorrection[l - 1]
             let r = l == 1 ? 0 : Double(spec.width(ofLayer: l)) / Double(spec.width(ofLayer: l - 1))
             // P^(ℓ) at this layer (ℓ ≥ 2): C_W^(ℓ)² [⟨σ²σ′²⟩_{K^(ℓ−1)} Θ^(ℓ−1) + (n_{ℓ−1}/n_{ℓ−2}) q^(ℓ−1)].
             if let prev, l >= 2 {
@@ -62,17 +65,15 @@ public struct DiagonalNTKFiniteWidth: Sendable {
             let a = lw * ds2 + cw * theta * dd2, bch = cw * ds2, c = cw * d2
             let varX = lw * lw * (s4 - s2 * s2) + 2 * lw * cw * theta * (s2d2 - s2 * d2) + cw * cw * theta * theta * (d4 - d2 * d2)
             let covXY = cw * (lw * (s4 - s2 * s2) + cw * theta * (s2d2 - s2 * d2))
-            let vNew = cw * cw * (s4 - s2 * s2) + r * bch * bch * v
             let fNew = covXY + r * bch * (a * v + c * f)
             let bNew = varX + r * (a * a * v + 2 * a * c * f + c * c * bb)
             let oNew = cw * cw * d4 * theta * theta + r * c * c * o
             let th1New = r * (lw * (k1 * ds2 + 0.5 * v * dds2)
                               + cw * (th1 * d2 + theta * (k1 * dd2 + 0.5 * v * ddd2) + f * dd2 + 2 * p * dd2))
-            let k1New = r * (bch * k1 + 0.5 * cw * dds2 * v)
             prev = (k, theta)
             theta = lb + lw * s2 + c * theta
-            k = cb + cw * s2
-            (v, f, bb, o, th1, k1) = (vNew, fNew, bNew, oNew, th1New, k1New)
+            k = metric.kernel[l]
+            (f, bb, o, th1) = (fNew, bNew, oNew, th1New)
             let nPrev = Double(spec.width(ofLayer: l))
             out.ntk.append(theta)
             out.ntkCorrection.append(th1)

@@ -16,13 +16,22 @@ import Linalg
 public enum Vertex {
     /// V^(L) (in units of 1/n_{L−1}) as an N⁴ tensor, `v[a][b][c][d]`.
     public static func outputVertex(spec: NetworkSpec, x: Matrix) throws -> [[[[Double]]]] {
-        let n = x.rows
+        tensor(try pairs(spec: spec, x: x), inputs: x.rows)
+    }
+
+    /// `twoInput` for every pair a ≤ b of the inputs (the pair (a, a) is the single input a).
+    public static func pairs(spec: NetworkSpec, x: Matrix) throws -> [[(vertex: [[Double]], metricCorrection: [Double])]] {
+        try (0..<x.rows).map { a in try (a..<x.rows).map { b in try twoInput(spec: spec, x: try Matrix([x.row(a), x.row(b)])) } }
+    }
+
+    /// The N⁴ vertex tensor from the per-pair results of `pairs` (NaN for quadruples of three or more
+    /// distinct inputs).
+    public static func tensor(_ pairs: [[(vertex: [[Double]], metricCorrection: [Double])]], inputs n: Int) -> [[[[Double]]]] {
         var v = [[[[Double]]]](repeating: [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: .nan, count: n), count: n), count: n),
                                count: n)
         for a in 0..<n {
             for b in a..<n {
-                let sub = try Matrix([x.row(a), x.row(b)])
-                let pairV = try twoInputVertex(spec: spec, x: sub)  // pairs: 0 = (aa), 1 = (ab), 2 = (bb)
+                let pairV = pairs[a][b - a].vertex  // pairs: 0 = (aa), 1 = (ab), 2 = (bb)
                 let idx: [Int] = [a, b]
                 func pairIndex(_ i: Int, _ j: Int) -> Int { i == j ? (i == 0 ? 0 : 2) : 1 }
                 for i in 0..<2 { for j in 0..<2 { for k in 0..<2 { for l in 0..<2 {

@@ -32,17 +32,16 @@ public enum FiniteWidthRecord {
             k1.append(diag.metricCorrection.last!)
             th1.append(t.ntkCorrection.last!)
         }
-        // Off the diagonal: the metric correction from the two-input recursion of each pair.
-        if spec.depth >= 2 {
-            for a in 0..<n { for b in (a + 1)..<n {
-                let pair = try Vertex.twoInput(spec: spec, x: try Matrix([x.row(a), x.row(b)]))
-                nngp[a, b] += pair.metricCorrection[1] / nPrev
-                nngp[b, a] = nngp[a, b]
-            } }
-        }
+        // Off the diagonal: the metric correction from the two-input recursion of each pair, which
+        // also gives the vertex.
+        let pairs = try Vertex.pairs(spec: spec, x: x)
+        for a in 0..<n { for b in (a + 1)..<n {
+            nngp[a, b] += pairs[a][b - a].metricCorrection[1] / nPrev
+            nngp[b, a] = nngp[a, b]
+        } }
         var out: [(String, JSONValue)] = [("nngp", .matrix(nngp))]
         if n <= 8 {
-            let v = try Vertex.outputVertex(spec: spec, x: x)
+            let v = Vertex.tensor(pairs, inputs: n)
             out.append(("vertex", .array(v.map { .array($0.map { .array($0.map { .array($0.map { $0.isNaN ? .null : .number($0) }) }) }) })))
         }
         out += [
