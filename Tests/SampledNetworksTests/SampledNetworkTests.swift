@@ -38,25 +38,24 @@ func testInputs() -> Matrix {
     func oneHiddenLayerKernelIsExact(_ name: String) throws {
         let spec = try NetworkSpec(inputDimension: 3, depth: 2, width: 16, outputWidth: 4,
                                    activation: try Activation.parse(name), cb: 0.1, cw: 1.7)
-        let x = testInputs()
-        let theory = try InfiniteWidth.kernels(spec: spec, x1: x).output.nngp
-        let mc = try outputKernel(spec: spec, x: x, networks: 4000, seed: 11)
-        for e in 0..<theory.storage.count {
-            let z = (mc.mean.storage[e] - theory.storage[e]) / mc.se.storage[e]
-            #expect(abs(z) < 4, "\(name) entry \(e): MC \(mc.mean.storage[e]) ± \(mc.se.storage[e]) vs \(theory.storage[e])")
-        }
+        try expectKernelMatchesTheory(spec, networks: 4000, seed: 11, name)
     }
 
     /// Deep linear networks: the second moment is exactly the infinite-width kernel at any width
     /// (PDLT ch. 3): K^(L) = C_b Σ… with σ(z) = z the recursion is linear.
     @Test func deepLinearSecondMomentIsExact() throws {
         let spec = try NetworkSpec(inputDimension: 3, depth: 4, width: 5, outputWidth: 2, activation: .linear, cb: 0.2, cw: 1.1)
+        try expectKernelMatchesTheory(spec, networks: 6000, seed: 5, "linear")
+    }
+
+    /// Every entry of the Monte-Carlo output kernel within |z| < 4 of the infinite-width kernel.
+    func expectKernelMatchesTheory(_ spec: NetworkSpec, networks: Int, seed: UInt64, _ name: String) throws {
         let x = testInputs()
         let theory = try InfiniteWidth.kernels(spec: spec, x1: x).output.nngp
-        let mc = try outputKernel(spec: spec, x: x, networks: 6000, seed: 5)
+        let mc = try outputKernel(spec: spec, x: x, networks: networks, seed: seed)
         for e in 0..<theory.storage.count {
             let z = (mc.mean.storage[e] - theory.storage[e]) / mc.se.storage[e]
-            #expect(abs(z) < 4, "entry \(e): MC \(mc.mean.storage[e]) ± \(mc.se.storage[e]) vs \(theory.storage[e])")
+            #expect(abs(z) < 4, "\(name) entry \(e): MC \(mc.mean.storage[e]) ± \(mc.se.storage[e]) vs \(theory.storage[e])")
         }
     }
 
