@@ -25,6 +25,27 @@ extension Matrix {
         return c
     }
 
+    /// self ← self + α op(A) op(B), through DGEMM with β = 1.
+    public mutating func addProduct(_ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false,
+                                    alpha: Double = 1) throws(LinalgError) {
+        let (m, ka) = transposeA ? (a.cols, a.rows) : (a.rows, a.cols)
+        let (kb, n) = transposeB ? (b.cols, b.rows) : (b.rows, b.cols)
+        guard ka == kb, m == rows, n == cols else {
+            throw .shapeMismatch("cannot add a \(m)×\(ka) by \(kb)×\(n) product to a \(rows)×\(cols) matrix")
+        }
+        if m == 0 || n == 0 || ka == 0 { return }
+        let ldc = cols
+        a.storage.withUnsafeBufferPointer { pa in
+            b.storage.withUnsafeBufferPointer { pb in
+                storage.withUnsafeMutableBufferPointer { pc in
+                    BLAS.dgemm(transA: transposeA, transB: transposeB, m: m, n: n, k: ka, alpha: alpha,
+                               a: pa.baseAddress!, lda: a.cols, b: pb.baseAddress!, ldb: b.cols,
+                               beta: 1, c: pc.baseAddress!, ldc: ldc)
+                }
+            }
+        }
+    }
+
     /// A · B.
     public static func * (a: Matrix, b: Matrix) throws(LinalgError) -> Matrix { try product(a, b) }
 

@@ -8,7 +8,7 @@ import Sampling
 /// counter-based generator keyed by (seed, network index, layer), so network k is the same bits
 /// whatever thread or shard draws it.
 public struct SampledNetwork: Sendable {
-    public struct Layer: Sendable {
+    public struct Layer: Sendable, Equatable {
         /// W^(ℓ), n_ℓ × n_{ℓ−1}.
         public var weights: Matrix
         /// b^(ℓ), n_ℓ.
