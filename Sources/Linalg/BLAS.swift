@@ -81,6 +81,36 @@ public enum BLAS {
         #endif
     }
 
+    /// x · y.
+    @inlinable
+    public static func ddot(n: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
+        cblas_ddot(Int32(n), x, 1, y, 1)
+    }
+
+    /// y ← α x + y.
+    @inlinable
+    public static func daxpy(n: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+        cblas_daxpy(Int32(n), alpha, x, 1, y, 1)
+    }
+
+    /// x ← α x.
+    @inlinable
+    public static func dscal(n: Int, alpha: Double, x: UnsafeMutablePointer<Double>) {
+        cblas_dscal(Int32(n), alpha, x, 1)
+    }
+
+    /// Eigenvalues (ascending, into `d`) of the symmetric tridiagonal matrix with diagonal `d` and
+    /// off-diagonal `e` (destroyed), by the root-free QL/QR of LAPACK dsterf. Returns info.
+    static func dsterf(n: Int, d: UnsafeMutablePointer<Double>, e: UnsafeMutablePointer<Double>) -> Int {
+        #if canImport(Accelerate)
+        var nn = __CLPK_integer(n); var info = __CLPK_integer(0)
+        dsterf_(&nn, d, e, &info)
+        return Int(info)
+        #else
+        return Int(LAPACKE_dsterf(Int32(n), d, e))
+        #endif
+    }
+
     /// Symmetric eigendecomposition (divide and conquer): eigenvalues ascending into `w`, eigenvectors
     /// as the columns of `a` (row-major). Returns info.
     static func dsyevd(n: Int, a: UnsafeMutablePointer<Double>, w: UnsafeMutablePointer<Double>) -> Int {

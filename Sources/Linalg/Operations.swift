@@ -173,6 +173,20 @@ public struct Cholesky: Sendable {
     }
 }
 
+/// Eigenvalues, ascending, of the symmetric tridiagonal matrix with `diagonal` and `offDiagonal`
+/// (one shorter), by LAPACK dsterf (O(n²), no eigenvectors).
+public func tridiagonalEigenvalues(diagonal: [Double], offDiagonal: [Double]) throws(LinalgError) -> [Double] {
+    let n = diagonal.count
+    guard offDiagonal.count == max(n - 1, 0) else {
+        throw .shapeMismatch("a tridiagonal matrix of size \(n) needs \(max(n - 1, 0)) off-diagonal entries, got \(offDiagonal.count)")
+    }
+    guard diagonal.allSatisfy(\.isFinite), offDiagonal.allSatisfy(\.isFinite) else { throw .nonFinite("the tridiagonal matrix") }
+    var d = diagonal, e = offDiagonal + [0]
+    let info = d.withUnsafeMutableBufferPointer { pd in e.withUnsafeMutableBufferPointer { BLAS.dsterf(n: n, d: pd.baseAddress!, e: $0.baseAddress!) } }
+    if info != 0 { throw .lapackFailure(routine: "dsterf", info: info) }
+    return d
+}
+
 /// Symmetric eigendecomposition A = V diag(λ) Vᵀ (LAPACK dsyevd), eigenvalues ascending.
 public struct SymmetricEigen: Sendable {
     public let values: [Double]

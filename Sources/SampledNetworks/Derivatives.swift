@@ -32,63 +32,15 @@ extension SampledNetwork {
     /// ∇_θ f for f = Σ E_{δi} z^(L)_{i;δ} (reverse mode, PDLT eq. 7.18–7.19 chain rule):
     /// e^(L) = E, e^(ℓ) = (e^(ℓ+1) W^(ℓ+1)) ⊙ σ′(z^(ℓ)); ∂f/∂W^(ℓ) = e^(ℓ)ᵀ a^(ℓ−1), ∂f/∂b^(ℓ) = Σ_δ e^(ℓ)_δ.
     public func gradient(_ x: Matrix, cotangent e: Matrix) throws -> ParameterVector {
-        try hessianVectorProduct(x, cotangent: e, direction: nil).gradient
+        try BackpropState(network: self, x: x, cotangent: e).gradient
     }
 
-    /// ∇_θ f and the exact Hessian–vector product (∇²_θ f) u (forward mode over reverse mode). With
-    /// tangents ż, ȧ of the forward pass along u and ė of the backward errors:
-    ///   ż^(ℓ) = ȧ^(ℓ−1) W^(ℓ)ᵀ + a^(ℓ−1) U^(ℓ)ᵀ + u_b^(ℓ),  ȧ^(ℓ) = σ′(z^(ℓ)) ⊙ ż^(ℓ),
-    ///   ė^(ℓ) = (ė^(ℓ+1) W^(ℓ+1) + e^(ℓ+1) U^(ℓ+1)) ⊙ σ′(z^(ℓ)) + (e^(ℓ+1) W^(ℓ+1)) ⊙ σ″(z^(ℓ)) ⊙ ż^(ℓ),
-    ///   (Hu)_W^(ℓ) = ė^(ℓ)ᵀ a^(ℓ−1) + e^(ℓ)ᵀ ȧ^(ℓ−1),  (Hu)_b^(ℓ) = Σ_δ ė^(ℓ)_δ.
-    /// `direction: nil` skips the tangents and returns only the gradient.
-    public func hessianVectorProduct(_ x: Matrix, cotangent e: Matrix, direction u: ParameterVector?) throws
+    /// ∇_θ f and the exact Hessian–vector product (∇²_θ f) u (see `BackpropState`).
+    public func hessianVectorProduct(_ x: Matrix, cotangent e: Matrix, direction u: ParameterVector) throws
         -> (gradient: ParameterVector, product: ParameterVector)
     {
-        guard e.rows == x.rows, e.cols == spec.outputWidth else {
-            throw LinalgError.shapeMismatch("the cotangent is \(e.rows)×\(e.cols); expected \(x.rows)×\(spec.outputWidth)")
-        }
-        let act = spec.activation
-        let (z, a) = try states(x)
-        let depth = layers.count
-        // Forward tangents ȧ^(ℓ−1) (inputs to layer ℓ) and ż^(ℓ).
-        var aDot: [Matrix] = [Matrix(rows: x.rows, cols: x.cols)]
-        var zDot: [Matrix] = []
-        if let u {
-            for l in 0..<depth {
-                var zd = try Matrix.product(a[l], u.layers[l].weights, transposeB: true)
-                if l > 0 { try zd.addProduct(aDot[l], layers[l].weights, transposeB: true) }
-                zd.addToRows(u.layers[l].biases)
-                zDot.append(zd)
-                if l + 1 < depth { aDot.append(zd.hadamard(z[l]) { d, t in d * act.derivative(t) }) }
-            }
-        }
-        var grad = ParameterVector(layers: layers)
-        var hvp = ParameterVector(layers: layers)
-        var err = e
-        var errDot = Matrix(rows: e.rows, cols: e.cols)
-        for l in stride(from: depth - 1, through: 0, by: -1) {
-            grad.layers[l].weights = try Matrix.product(err, a[l], transposeA: true)
-            grad.layers[l].biases = err.columnSums()
-            if u != nil {
-                var hw = try Matrix.product(errDot, a[l], transposeA: true)
-                if l > 0 { try hw.addProduct(err, aDot[l], transposeA: true) }
-                hvp.layers[l].weights = hw
-                hvp.layers[l].biases = errDot.columnSums()
-            }
-            guard l > 0 else { break }
-            // Back to layer l − 1 (0-based): pre = e W, e ← pre ⊙ σ′(z), ė ← (ė W + e U) ⊙ σ′(z) + pre ⊙ σ″(z) ⊙ ż.
-            let pre = try Matrix.product(err, layers[l].weights)
-            if let u {
-                var preDot = try Matrix.product(errDot, layers[l].weights)
-                try preDot.addProduct(err, u.layers[l].weights)
-                var next = preDot.hadamard(z[l - 1]) { p, t in p * act.derivative(t) }
-                let curvature = pre.hadamard(z[l - 1]) { p, t in p * act.secondDerivative(t) }
-                for k in next.storage.indices { next.storage[k] += curvature.storage[k] * zDot[l - 1].storage[k] }
-                errDot = next
-            }
-            err = pre.hadamard(z[l - 1]) { p, t in p * act.derivative(t) }
-        }
-        return (grad, u == nil ? ParameterVector(zeroLike: self) : hvp)
+        let state = try BackpropState(network: self, x: x, cotangent: e)
+        return (state.gradient, try state.hessianVectorProduct(u))
     }
 
     /// Taylor coefficients of the outputs along a straight line in parameter space:
@@ -138,6 +90,79 @@ extension SampledNetwork {
             }
         }
         return out
+    }
+}
+
+/// The forward and backward passes of one network on a batch for one cotangent E, kept so that
+/// Hessian–vector products only propagate tangents (forward mode over reverse mode). With tangents
+/// ż, ȧ of the forward pass along u and ė of the backward errors:
+///   ż^(ℓ) = ȧ^(ℓ−1) W^(ℓ)ᵀ + a^(ℓ−1) U^(ℓ)ᵀ + u_b^(ℓ),  ȧ^(ℓ) = σ′(z^(ℓ)) ⊙ ż^(ℓ),
+///   ė^(ℓ) = (ė^(ℓ+1) W^(ℓ+1) + e^(ℓ+1) U^(ℓ+1)) ⊙ σ′(z^(ℓ)) + (e^(ℓ+1) W^(ℓ+1)) ⊙ σ″(z^(ℓ)) ⊙ ż^(ℓ),
+///   (Hu)_W^(ℓ) = ė^(ℓ)ᵀ a^(ℓ−1) + e^(ℓ)ᵀ ȧ^(ℓ−1),  (Hu)_b^(ℓ) = Σ_δ ė^(ℓ)_δ.
+public struct BackpropState: Sendable {
+    public let network: SampledNetwork
+    /// a^(ℓ−1), the input of layer ℓ (index ℓ − 1).
+    let a: [Matrix]
+    /// σ′(z^(ℓ)) and σ″(z^(ℓ)) of the hidden layers (index ℓ − 1).
+    let d1: [Matrix], d2: [Matrix]
+    /// e^(ℓ) (index ℓ − 1) and e^(ℓ+1) W^(ℓ+1) before the ⊙ σ′ (index ℓ − 1, hidden layers).
+    let errors: [Matrix], backProjected: [Matrix]
+    public let gradient: ParameterVector
+
+    public init(network: SampledNetwork, x: Matrix, cotangent e: Matrix) throws {
+        let spec = network.spec, act = spec.activation
+        guard e.rows == x.rows, e.cols == spec.outputWidth else {
+            throw LinalgError.shapeMismatch("the cotangent is \(e.rows)×\(e.cols); expected \(x.rows)×\(spec.outputWidth)")
+        }
+        self.network = network
+        let (z, a) = try network.states(x)
+        let depth = network.layers.count
+        d1 = z.dropLast().map { $0.hadamard($0) { t, _ in act.derivative(t) } }
+        d2 = z.dropLast().map { $0.hadamard($0) { t, _ in act.secondDerivative(t) } }
+        var errors = [Matrix](repeating: e, count: depth)
+        var back = [Matrix](repeating: e, count: max(depth - 1, 0))
+        var grad = ParameterVector(layers: network.layers)
+        for l in stride(from: depth - 1, through: 0, by: -1) {
+            grad.layers[l].weights = try Matrix.product(errors[l], a[l], transposeA: true)
+            grad.layers[l].biases = errors[l].columnSums()
+            guard l > 0 else { break }
+            back[l - 1] = try Matrix.product(errors[l], network.layers[l].weights)
+            errors[l - 1] = back[l - 1].hadamard(d1[l - 1], *)
+        }
+        self.a = a
+        self.errors = errors
+        self.backProjected = back
+        self.gradient = grad
+    }
+
+    /// (∇²_θ f) u, exact.
+    public func hessianVectorProduct(_ u: ParameterVector) throws -> ParameterVector {
+        let layers = network.layers, depth = layers.count
+        // Forward tangents: ȧ^(ℓ−1) (index ℓ − 1; ȧ^(0) = 0) and ż^(ℓ).
+        var aDot: [Matrix] = [Matrix(rows: 0, cols: 0)]
+        var zDot: [Matrix] = []
+        for l in 0..<depth {
+            var zd = try Matrix.product(a[l], u.layers[l].weights, transposeB: true)
+            if l > 0 { try zd.addProduct(aDot[l], layers[l].weights, transposeB: true) }
+            zd.addToRows(u.layers[l].biases)
+            zDot.append(zd)
+            if l + 1 < depth { aDot.append(zd.hadamard(d1[l], *)) }
+        }
+        var hvp = ParameterVector(layers: layers)
+        var errDot = Matrix(rows: errors[depth - 1].rows, cols: errors[depth - 1].cols)
+        for l in stride(from: depth - 1, through: 0, by: -1) {
+            var hw = try Matrix.product(errDot, a[l], transposeA: true)
+            if l > 0 { try hw.addProduct(errors[l], aDot[l], transposeA: true) }
+            hvp.layers[l].weights = hw
+            hvp.layers[l].biases = errDot.columnSums()
+            guard l > 0 else { break }
+            var preDot = try Matrix.product(errDot, layers[l].weights)
+            try preDot.addProduct(errors[l], u.layers[l].weights)
+            let (p1, p2, pre, zd) = (d1[l - 1].storage, d2[l - 1].storage, backProjected[l - 1].storage, zDot[l - 1].storage)
+            for k in preDot.storage.indices { preDot.storage[k] = preDot.storage[k] * p1[k] + pre[k] * p2[k] * zd[k] }
+            errDot = preDot
+        }
+        return hvp
     }
 }
 

@@ -34,8 +34,7 @@ public struct ParameterVector: Sendable, Equatable {
     public func dot(_ other: ParameterVector) -> Double {
         var s = 0.0
         for (a, b) in zip(layers, other.layers) {
-            for k in a.weights.storage.indices { s += a.weights.storage[k] * b.weights.storage[k] }
-            for k in a.biases.indices { s += a.biases[k] * b.biases[k] }
+            s += ParameterVector.dot(a.weights.storage, b.weights.storage) + ParameterVector.dot(a.biases, b.biases)
         }
         return s
     }
@@ -45,8 +44,8 @@ public struct ParameterVector: Sendable, Equatable {
     /// self ← self + α·other.
     public mutating func add(_ other: ParameterVector, scaledBy alpha: Double = 1) {
         for l in layers.indices {
-            for k in layers[l].weights.storage.indices { layers[l].weights.storage[k] += alpha * other.layers[l].weights.storage[k] }
-            for k in layers[l].biases.indices { layers[l].biases[k] += alpha * other.layers[l].biases[k] }
+            ParameterVector.axpy(alpha, other.layers[l].weights.storage, &layers[l].weights.storage)
+            ParameterVector.axpy(alpha, other.layers[l].biases, &layers[l].biases)
         }
     }
 
@@ -54,8 +53,8 @@ public struct ParameterVector: Sendable, Equatable {
     public func scaled(by alpha: Double) -> ParameterVector {
         var out = self
         for l in out.layers.indices {
-            for k in out.layers[l].weights.storage.indices { out.layers[l].weights.storage[k] *= alpha }
-            for k in out.layers[l].biases.indices { out.layers[l].biases[k] *= alpha }
+            ParameterVector.scale(&out.layers[l].weights.storage, alpha)
+            ParameterVector.scale(&out.layers[l].biases, alpha)
         }
         return out
     }
@@ -67,11 +66,26 @@ public struct ParameterVector: Sendable, Equatable {
         var out = self
         for l in out.layers.indices {
             let lb = spec.lambdaB[l], lw = spec.effectiveLambdaW(layer: l + 1) / Double(spec.width(ofLayer: l))
-            let sb = power == 1 ? lb : Foundation.pow(lb, power)
-            let sw = power == 1 ? lw : Foundation.pow(lw, power)
-            for k in out.layers[l].weights.storage.indices { out.layers[l].weights.storage[k] *= sw }
-            for k in out.layers[l].biases.indices { out.layers[l].biases[k] *= sb }
+            ParameterVector.scale(&out.layers[l].weights.storage, power == 1 ? lw : Foundation.pow(lw, power))
+            ParameterVector.scale(&out.layers[l].biases, power == 1 ? lb : Foundation.pow(lb, power))
         }
         return out
+    }
+
+    // BLAS level 1 on each block (indexing through the nested arrays costs a uniqueness check per element).
+    static func dot(_ a: [Double], _ b: [Double]) -> Double {
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
+            pa.isEmpty ? 0 : BLAS.ddot(n: pa.count, x: pa.baseAddress!, y: pb.baseAddress!)
+        } }
+    }
+
+    static func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) {
+        x.withUnsafeBufferPointer { px in y.withUnsafeMutableBufferPointer { py in
+            if !py.isEmpty { BLAS.daxpy(n: py.count, alpha: alpha, x: px.baseAddress!, y: py.baseAddress!) }
+        } }
+    }
+
+    static func scale(_ x: inout [Double], _ alpha: Double) {
+        x.withUnsafeMutableBufferPointer { p in if !p.isEmpty { BLAS.dscal(n: p.count, alpha: alpha, x: p.baseAddress!) } }
     }
 }

@@ -12,11 +12,17 @@ import Statistics
 /// - A_p = (1/n_L) Σ_i z_{i;δ₁} z_{i;δ₂} for each input pair p = (δ₁ ≤ δ₂): the kernel E[z z];
 /// - B_{pq} = Σ_{i≠j} z_{i}(p) z_{j}(q)/(n_L(n_L − 1)): the vertex V_{(p)(q)} = n_{L−1}(E[B_{pq}] − E[A_p]E[A_q]);
 /// - Ĥ_p, the empirical NTK of output component 0: its mean and variance;
-/// - ‖∂z₀/∂x_δ‖², the squared input-gradient norm of component 0.
+/// - ‖∂z₀/∂x_δ‖², the squared input-gradient norm of component 0;
+/// - on each of the first `differentialMaxInputs` inputs (with ≥ 2 outputs): the samples whose means
+///   times n_{L−1} estimate the dNTK–preactivation cross-correlations P, Q and the ddNTK means R, S, T, U
+///   (`SampledNetwork.differentialNTK`), and the λ-metric Hessian norm of z₀ (power iteration).
 /// Per output component (samples z_{i;δ}, several per network): cumulants up to order 8, whose
 /// normalized fourth is the excess kurtosis.
 public struct EnsembleMeasurement: Sendable {
     public static let vertexMaxInputs = 4
+    /// dNTK/ddNTK and Hessian statistics are measured on at most this many inputs (each costs ~10
+    /// single-input passes plus a power iteration per network).
+    public static let differentialMaxInputs = 4
 
     public let spec: NetworkSpec
     public let inputs: Int
@@ -28,13 +34,19 @@ public struct EnsembleMeasurement: Sendable {
     static func pairs(_ n: Int) -> [(Int, Int)] { (0..<n).flatMap { a in (a..<n).map { (a, $0) } } }
     var withVertex: Bool { inputs <= EnsembleMeasurement.vertexMaxInputs && spec.outputWidth >= 2 }
     var vertexChannels: Int { withVertex ? pairs.count * pairs.count : 0 }
+    static func differentialInputs(_ spec: NetworkSpec, _ n: Int) -> Int {
+        spec.outputWidth >= 2 ? min(n, differentialMaxInputs) : 0
+    }
+    var differentialInputs: Int { EnsembleMeasurement.differentialInputs(spec, inputs) }
+    static let differentialChannels = 7
 
     public init(spec: NetworkSpec, inputs n: Int) {
         self.spec = spec
         inputs = n
         let p = EnsembleMeasurement.pairs(n).count
         let vertex = (n <= EnsembleMeasurement.vertexMaxInputs && spec.outputWidth >= 2) ? p * p : 0
-        perNetwork = MomentAccumulator(channels: p + vertex + p + n, order: 2)
+        let differential = EnsembleMeasurement.differentialInputs(spec, n) * EnsembleMeasurement.differentialChannels
+        perNetwork = MomentAccumulator(channels: p + vertex + p + n + differential, order: 2)
         perComponent = MomentAccumulator(channels: n, order: 8)
         networks = 0
     }
@@ -42,7 +54,7 @@ public struct EnsembleMeasurement: Sendable {
     /// Measure networks `indices` (e.g. a shard k, k + K, …) on `x` and add them.
     public mutating func run(x: Matrix, seed: UInt64, indices: [Int], workers: Int? = nil,
                              progress: (@Sendable (Int) -> Void)? = nil) throws {
-        let spec = self.spec, pairs = self.pairs, withVertex = self.withVertex, n = inputs
+        let spec = self.spec, pairs = self.pairs, withVertex = self.withVertex, n = inputs, nd = differentialInputs
         let counter = ProgressCounter(progress)
         let rows = try Ensemble.map(spec: spec, seed: seed, indices: indices, workers: workers) { net -> ([Double], [[Double]]) in
             let (zs, errors) = try net.backward(x, component: 0)
@@ -63,6 +75,11 @@ public struct EnsembleMeasurement: Sendable {
             for (a, b) in pairs { values.append(h[a, b]) }
             let g = try Matrix.product(errors[0], net.layers[0].weights)
             for d in 0..<n { values.append(g.row(d).reduce(0) { $0 + $1 * $1 }) }
+            for d in 0..<nd {
+                let s = try net.differentialNTK(x, input: d)
+                let hessian = try net.hessianNorm(x, input: d, seed: seed, tolerance: 1e-7)
+                values += [s.p, s.q, s.r, s.s, s.t, s.u, hessian.norm]
+            }
             counter.tick()
             return (values, (0..<z.cols).map { i in (0..<n).map { z[$0, i] } })
         }
@@ -109,6 +126,15 @@ public struct EnsembleMeasurement: Sendable {
         let grad = (0..<n).map { perNetwork.mean(gradOffset + $0) }
         out.append(("input_gradient_norm2", .vector(grad.map(\.value))))
         out.append(("input_gradient_norm2_se", .vector(grad.map(\.standardError))))
+        let differentialOffset = gradOffset + n
+        let nPrev = Double(spec.width(ofLayer: spec.depth - 1))
+        for (c, key) in ["dntk_p", "dntk_q", "ddntk_r", "ddntk_s", "ddntk_t", "ddntk_u", "hessian_norm"].enumerated()
+            where differentialInputs > 0 {
+            let scale = key == "hessian_norm" ? 1 : nPrev
+            let e = (0..<differentialInputs).map { perNetwork.mean(differentialOffset + $0 * EnsembleMeasurement.differentialChannels + c) }
+            out.append((key, .vector(e.map { scale * $0.value })))
+            out.append((key + "_se", .vector(e.map { scale * $0.standardError })))
+        }
         for order in [6, 8] {
             let k = (0..<n).map { perComponent.normalizedCumulant($0, order) }
             out.append(("kappa\(order)_normalized", .vector(k.map(\.value))))

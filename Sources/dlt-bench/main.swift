@@ -8,6 +8,7 @@ import Foundation
 //        dlt-bench --mem                allocation, symmetrization and Gram costs at N = 4096
 //        dlt-bench --quad               cost of one tanh pair moment by quadrature
 //        dlt-bench --profile-ensemble   sampling, forward, backward and one GEMM of a width-256 network; 1 vs all cores
+//        dlt-bench --profile-differential  per-network cost of the dNTK/ddNTK contractions and the Hessian norm
 //        dlt-bench --write-inputs N F   write the benchmark's N × 64 inputs to F (.npy)
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
@@ -140,4 +141,18 @@ if args.contains("--profile-ensemble") {
     let seq = try seconds { for k in 0..<16 { _ = try SampledNetwork(spec: spec, seed: 1, index: k).backward(x, component: 0) } }
     let par = try seconds { _ = try Ensemble.map(spec: spec, seed: 1, indices: Array(0..<16)) { try $0.backward(x, component: 0).errors.count } }
     print("  16 networks sequential (1 thread): \(seq) s; Ensemble.map on all cores: \(par) s")
+}
+if args.contains("--profile-differential") {
+    BLAS.setThreads(1)
+    for (act, cw, width) in [(Activation.tanh, 1.0, 32), (.relu, 2.0, 32), (.relu, 2.0, 128)] {
+        let spec = try NetworkSpec(inputDimension: 4, depth: 3, width: width, outputWidth: 4, activation: act, cb: 0, cw: cw)
+        let x = inputs(2, 4, seed: 3)
+        let net = SampledNetwork(spec: spec, seed: 1, index: 0)
+        let tn = try best(of: 5) { _ = try net.empiricalNTK(x) }
+        let td = try best(of: 5) { _ = try net.differentialNTK(x, input: 0) }
+        var its = 0
+        let th = try best(of: 3) { its = try net.hessianNorm(x, input: 0, seed: 1).iterations }
+        print(String(format: "  %@ width %d L 3: empirical NTK (2 inputs) %.2e s, dNTK+ddNTK one input %.2e s, Hessian norm %.2e s (%d iterations)",
+                     act.name, width, tn, td, th, its))
+    }
 }

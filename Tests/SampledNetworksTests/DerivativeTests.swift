@@ -132,7 +132,7 @@ func moved(_ net: SampledNetwork, along v: ParameterVector, by t: Double) -> Sam
         }
         #expect(full.asymmetry < 1e-12 * full.maxAbs)
         let exact = try SymmetricEigen(full).values.map(abs).max()!
-        let power = try net.hessianNorm(x, input: 2, component: 1, seed: 1, tolerance: 1e-12, maxIterations: 5000)
+        let power = try net.hessianNorm(x, input: 2, component: 1, seed: 1, tolerance: 1e-13, maxIterations: 400)
         #expect(power.converged)
         #expect(abs(power.norm - exact) < 1e-6 * exact, "\(name): power \(power.norm) vs LAPACK \(exact)")
     }
