@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "SampledNetworks", dependencies: ["Architecture", "Linalg", "Sampling"]),
         .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth"],
                 resources: [.copy("Data")]),
-        .target(name: "Report", dependencies: ["Studies", "Plot"]),
+        .target(name: "Report", dependencies: ["Studies", "Plot", "FiniteWidth"]),
         .target(name: "DeepTheory", dependencies: [
             "Linalg", "Gaussian", "Architecture", "InfiniteWidth", "Criticality", "DataIO", "Plot", "Studies", "Report",
             "Sampling", "SampledNetworks", "Statistics", "FiniteWidth",

@@ -1,3 +1,4 @@
+import FiniteWidth
 import Foundation
 import Plot
 import Studies
@@ -41,6 +42,40 @@ enum HaninSection {
         let lx = r.map { Foundation.log($0) }, ly = exact.map { Foundation.log($0) }
         let mx = lx.reduce(0, +) / Double(lx.count), my = ly.reduce(0, +) / Double(ly.count)
         let exactSlope = zip(lx, ly).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) } / lx.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
+        // Hessian of an output over the (L, n) grid: one series per width, so the collapse on L/n shows.
+        var hess = Figure(title: "Hessian of one output (ReLU, λ metric)", xLabel: "aspect ratio (L − 1)/n",
+                          yLabel: "E[(‖∇²z‖ / Θ)²]", xScale: .log10, yScale: .log10, legendPosition: .topLeft)
+        let widths = Array(Set(s.hessian.map(\.width))).sorted()
+        for (i, w) in widths.enumerated() {
+            let pts = s.hessian.filter { $0.width == w }
+            hess.addPoints(x: pts.map(\.aspectRatio), y: pts.map(\.normalizedSquare.value), yError: pts.map(\.normalizedSquare.standardError),
+                           label: "n = \(w)", color: Color.okabeIto[i % Color.okabeIto.count],
+                           marker: [MarkerShape.circle, .square, .triangle][i % 3])
+        }
+        let hf = s.hessianFit
+        if hf.slope.isFinite {
+            let hr = s.hessian.map(\.aspectRatio).sorted()
+            hess.addLine(x: hr, y: hr.map { Foundation.exp(hf.intercept) * Foundation.pow($0, hf.slope) },
+                         label: String(format: "fit: slope %.2f ± %.2f", hf.slope, hf.slopeError), color: .black, dash: .dashed)
+        }
+        // ABReLU: the kurtosis coefficient across the family at fixed (L, n).
+        var ab = Figure(title: "ABReLU family, L = \(s.abreluDepth), n = \(s.width)", xLabel: "negative slope a₋ (a₊ = 1)",
+                        yLabel: "excess kurtosis κ_{4}/K^{2}", legendPosition: .topRight)
+        let fine = stride(from: -1.0, through: 1.0, by: 0.02).map { $0 }
+        let r0 = Double(s.abreluDepth - 1) / Double(s.width)
+        let nw = Double(s.width), hidden = Double(s.abreluDepth - 1)
+        ab.addLine(x: fine, y: fine.map { a in 3 * (Foundation.pow(1 + ScaleInvariantExact.kurtosisCoefficient(negative: a, positive: 1) / nw, hidden) - 1) },
+                   label: "exact: 3[(1 + c/n)^{L−1} − 1]", color: .black)
+        ab.addLine(x: fine, y: fine.map { a in 3 * r0 * ScaleInvariantExact.kurtosisCoefficient(negative: a, positive: 1) },
+                   label: "order 1/n: 3c(L − 1)/n", color: Color.okabeIto[1], dash: .dashed)
+        ab.addPoints(x: s.abrelu.map(\.negativeSlope), y: s.abrelu.map(\.measured.value), yError: s.abrelu.map(\.measured.standardError),
+                     label: "\(s.networks) networks ± SE", color: Color.okabeIto[0])
+        let abRows = s.abrelu.map { p in
+            [num(p.negativeSlope, digits: 3), num(2 / (1 + p.negativeSlope * p.negativeSlope), digits: 4), num(p.theory, digits: 4),
+             num(p.exact, digits: 4), num(p.measured.value, digits: 4), num(p.measured.standardError, digits: 2),
+             String(format: "%.2f", (p.measured.value - p.exact) / p.measured.standardError),
+             num(p.gradientRelativeVariance.value, digits: 4), num(p.gradientRelativeVariance.standardError, digits: 2)]
+        }
         page.section("Hanin's scaling laws: depth-to-width ratio", id: "hanin",
                      intro: """
                      Random ReLU networks at criticality, width n = \(s.width), depths giving (L − 1)/n from \
@@ -51,6 +86,15 @@ enum HaninSection {
                      """,
                      "<div class=\"grid\">" + figure(fig.svg(), caption: "Higher cumulants need many samples: κ₈'s error bars are wide at small L/n. The exact ReLU κ₄/K² = 3((1 + 5/n)<sup>L−1</sup> − 1) has log–log slope \(num(exactSlope, digits: 3)) over these points: the grid reaches beyond the small-L/n regime where the slope is 1, and the measured slopes above Hanin's leading exponents reflect that.")
                      + figure(grad.svg(), caption: "Squared input-gradient norm of output component 0.") + "</div>"
-                     + table(["quantity", "fitted slope", "± SE", "Hanin", "points"], rows, textColumns: [0]))
+                     + table(["quantity", "fitted slope", "± SE", "Hanin", "points"], rows + [
+                         hf.slope.isFinite
+                             ? [hf.quantity + " (all widths)", num(hf.slope, digits: 3), num(hf.slopeError, digits: 2), "1", "\(hf.pointsUsed)"]
+                             : [hf.quantity, "—", "—", "1", "\(hf.pointsUsed)"],
+                     ], textColumns: [0])
+                     + "<div class=\"grid\">"
+                     + figure(hess.svg(), caption: "Spectral norm of the Hessian of z₀ with respect to all parameters in the metric of the learning-rate tensor (λ<sub>b</sub> = λ<sub>W</sub> = 1, NTK parameterization), divided by the infinite-width NTK Θ<sup>(L)</sup>; \(s.hessianNetworks) networks per point, Lanczos on exact Hessian–vector products. If the points of all widths fall on one line, the Hessian depends on L and n only through L/n; its square grows like L/n, i.e. ‖∇²z‖/Θ ∝ (L/n)<sup>1/2</sup>.")
+                     + figure(ab.svg(), caption: "σ(t) = (a₋1<sub>t<0</sub> + a₊1<sub>t>0</sub>)t at C<sub>W</sub> = 2/(a₊² + a₋²), which keeps K fixed with depth for every member. The coefficient c = 6(a₊⁴ + a₋⁴)/(a₊² + a₋²)² − 1 of L/n depends on the class member: largest for ReLU (c = 5), smallest for the linear and absolute-value networks (c = 2). Without biases the kurtosis is known exactly at any width (the layer-to-layer variance factors are independent), 3[(1 + c/n)<sup>L−1</sup> − 1]; the order-1/n theory is its first term, and the gap between the two lines is the higher-order remainder at this L/n.")
+                     + "</div>"
+                     + table(["a₋", "C_W", "order 1/n", "exact", "Monte Carlo", "± SE", "z (vs exact)", "Var‖∂z/∂x‖²/E²", "± SE"], abRows))
     }
 }

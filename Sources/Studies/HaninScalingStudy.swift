@@ -1,4 +1,5 @@
 import Architecture
+import FiniteWidth
 import Foundation
 import Gaussian
 import Linalg
@@ -8,7 +9,9 @@ import Statistics
 /// Hanin's scaling laws for random ReLU networks (the lecture on random networks): the normalized
 /// cumulants κ_{2k}/K^k of one output component grow as (L/n)^{k−1}, and the relative variance of
 /// the squared input-gradient norm, Var(‖∂z/∂x‖²)/E[‖∂z/∂x‖²]², as L/n — measured on sampled
-/// networks over a grid of depths at fixed width, with power-law fits.
+/// networks over a grid of depths at fixed width, with power-law fits; the Hessian of an output with
+/// respect to the parameters over a grid of (L, n); and the ABReLU family σ(t) = (a₋1_{t<0} + a₊1_{t>0})t
+/// at C_W = 2/(a₊² + a₋²), whose kurtosis coefficient depends on a₋/a₊ (theory: PDLT §4.3 vertex).
 public struct HaninScalingStudy: Sendable {
     public struct Point: Sendable {
         public var depth: Int
@@ -27,27 +30,47 @@ public struct HaninScalingStudy: Sendable {
         public var pointsUsed: Int
     }
 
+    /// ‖λ^{1/2} ∇²_θ z λ^{1/2}‖ of output 0 (Lanczos on exact Hessian–vector products), divided by the
+    /// infinite-width NTK Θ^(L) so that it measures the relative size of the quadratic term of the
+    /// network's Taylor expansion in the gradient-descent metric.
+    public struct HessianPoint: Sendable {
+        public var width: Int
+        public var depth: Int
+        public var aspectRatio: Double
+        /// E[(‖H‖/Θ)²] with its standard error.
+        public var normalizedSquare: MomentAccumulator.Estimate
+    }
+
+    /// One member of the ABReLU family at fixed (L, n).
+    public struct ABReLUPoint: Sendable {
+        public var negativeSlope: Double
+        public var positiveSlope: Double
+        /// Excess kurtosis κ₄/K² of one output: order-1/n theory (3(L − 1)c/n with
+        /// c = 6(a₊⁴ + a₋⁴)/(a₊² + a₋²)² − 1), the exact value 3((1 + c/n)^{L−1} − 1) (`ScaleInvariantExact`), and Monte Carlo.
+        public var theory: Double
+        public var exact: Double
+        public var measured: MomentAccumulator.Estimate
+        public var gradientRelativeVariance: MomentAccumulator.Estimate
+    }
+
     public var width: Int
     public var networks: Int
     public var points: [Point]
     public var fits: [Fit]
+    public var hessian: [HessianPoint]
+    public var hessianNetworks: Int
+    public var hessianFit: Fit
+    public var abrelu: [ABReLUPoint]
+    public var abreluDepth: Int
 
-    public static func run(width n: Int = 32, depths: [Int] = [3, 5, 9, 17], networks: Int = 3000) throws -> HaninScalingStudy {
+    public static func run(width n: Int = 32, depths: [Int] = [3, 5, 9, 17], networks: Int = 3000,
+                           hessianWidths: [Int] = [16, 32, 64], hessianDepths: [Int] = [3, 5, 9], hessianNetworks: Int = 300,
+                           abreluSlopes: [Double] = [-1, -0.5, 0, 0.5, 1]) throws -> HaninScalingStudy {
         let x = try Matrix([[0.7, -1.1, 0.4, 0.9]])
         var points: [Point] = []
         for depth in depths {
             let spec = try NetworkSpec(inputDimension: 4, depth: depth, width: n, outputWidth: n, activation: .relu, cb: 0, cw: 2)
-            let rows = try Ensemble.map(spec: spec, seed: UInt64(1000 + depth), indices: Array(0..<networks)) { net -> ([Double], Double) in
-                let (zs, errors) = try net.backward(x, component: 0)
-                let g = try Matrix.product(errors[0], net.layers[0].weights)
-                return (zs.last!.row(0), g.row(0).reduce(0) { $0 + $1 * $1 })
-            }
-            var comp = MomentAccumulator(channels: 1, order: 8)
-            var grad = MomentAccumulator(channels: 1, order: 2)
-            for (k, r) in rows.enumerated() {
-                for v in r.0 { comp.add(index: k, values: [v]) }
-                grad.add(index: k, values: [r.1])
-            }
+            let (comp, grad) = try measure(spec: spec, x: x, seed: UInt64(1000 + depth), networks: networks)
             points.append(Point(depth: depth, aspectRatio: spec.aspectRatio,
                                 cumulants: [4, 6, 8].map { comp.normalizedCumulant(0, $0) },
                                 gradientRelativeVariance: grad.estimate(0) { m in (m[2] - m[1] * m[1]) / (m[1] * m[1]) }))
@@ -57,7 +80,55 @@ public struct HaninScalingStudy: Sendable {
             fits.append(fit(name, expected: Double(i + 1), points.map { ($0.aspectRatio, $0.cumulants[i]) }))
         }
         fits.append(fit("Var‖∂z/∂x‖²/E²", expected: 1, points.map { ($0.aspectRatio, $0.gradientRelativeVariance) }))
-        return HaninScalingStudy(width: n, networks: networks, points: points, fits: fits)
+        let q0 = x.row(0).reduce(0) { $0 + $1 * $1 } / 4
+        var hessian: [HessianPoint] = []
+        for width in hessianWidths {
+            for depth in hessianDepths {
+                let spec = try NetworkSpec(inputDimension: 4, depth: depth, width: width, outputWidth: 1, activation: .relu, cb: 0, cw: 2)
+                let theta = DiagonalNTKFiniteWidth.compute(spec: spec, q0: q0).ntk.last!
+                let seed = UInt64(5000 + 100 * width + depth)
+                let norms = try Ensemble.map(spec: spec, seed: seed, indices: Array(0..<hessianNetworks)) {
+                    try $0.hessianNorm(x, input: 0, seed: seed, tolerance: 1e-8).norm
+                }
+                var acc = MomentAccumulator(channels: 1, order: 2)
+                for (k, h) in norms.enumerated() { acc.add(index: k, values: [h / theta]) }
+                hessian.append(HessianPoint(width: width, depth: depth, aspectRatio: spec.aspectRatio,
+                                            normalizedSquare: acc.estimate(0) { m in m[2] }))
+            }
+        }
+        let hessianFit = fit("E[(‖∇²z‖/Θ)²]", expected: 1, hessian.map { ($0.aspectRatio, $0.normalizedSquare) })
+        let abreluDepth = 9
+        var abrelu: [ABReLUPoint] = []
+        for (i, aMinus) in abreluSlopes.enumerated() {
+            let act = Activation.abrelu(negative: aMinus, positive: 1)
+            let spec = try NetworkSpec(inputDimension: 4, depth: abreluDepth, width: n, outputWidth: n, activation: act, cb: 0,
+                                       cw: 2 / (1 + aMinus * aMinus))
+            let theory = DiagonalFiniteWidth.compute(spec: spec, q0: q0).excessKurtosis.last!
+            let exact = ScaleInvariantExact.excessKurtosis(spec: spec)!
+            let (comp, grad) = try measure(spec: spec, x: x, seed: UInt64(9000 + i), networks: networks)
+            abrelu.append(ABReLUPoint(negativeSlope: aMinus, positiveSlope: 1, theory: theory, exact: exact,
+                                      measured: comp.normalizedCumulant(0, 4),
+                                      gradientRelativeVariance: grad.estimate(0) { m in (m[2] - m[1] * m[1]) / (m[1] * m[1]) }))
+        }
+        return HaninScalingStudy(width: n, networks: networks, points: points, fits: fits, hessian: hessian,
+                                 hessianNetworks: hessianNetworks, hessianFit: hessianFit, abrelu: abrelu, abreluDepth: abreluDepth)
+    }
+
+    /// Cumulants of one output component (every component of every network) and the squared
+    /// input-gradient norm of component 0, over `networks` sampled networks.
+    static func measure(spec: NetworkSpec, x: Matrix, seed: UInt64, networks: Int) throws -> (MomentAccumulator, MomentAccumulator) {
+        let rows = try Ensemble.map(spec: spec, seed: seed, indices: Array(0..<networks)) { net -> ([Double], Double) in
+            let (zs, errors) = try net.backward(x, component: 0)
+            let g = try Matrix.product(errors[0], net.layers[0].weights)
+            return (zs.last!.row(0), g.row(0).reduce(0) { $0 + $1 * $1 })
+        }
+        var comp = MomentAccumulator(channels: 1, order: 8)
+        var grad = MomentAccumulator(channels: 1, order: 2)
+        for (k, r) in rows.enumerated() {
+            for v in r.0 { comp.add(index: k, values: [v]) }
+            grad.add(index: k, values: [r.1])
+        }
+        return (comp, grad)
     }
 
     /// Weighted least squares of log y on log r, weights from the standard errors (delta method),

@@ -39,6 +39,24 @@ import Testing
                 "\(name): MC \(mc.value) ± \(mc.standardError), 1/n theory \(theory.excessKurtosis.last!), exact \(exact)")
     }
 
+    /// ABReLU (a₋ = −0.5, a₊ = 1) with unequal hidden widths at a large aspect ratio: the ensemble
+    /// against the exact kurtosis 3(∏(1 + c/n_ℓ) − 1) (|z| < 4), and the order-1/n recursion against
+    /// its first-order term 3c Σ 1/n_ℓ (1e-9).
+    @Test func abreluExactKurtosisWithUnequalWidths() throws {
+        let act = Activation.abrelu(negative: -0.5, positive: 1)
+        let widths = [12, 20, 10, 16, 14]
+        let spec = try NetworkSpec(inputDimension: 4, depth: widths.count + 1, hiddenWidths: widths, outputWidth: 48, activation: act,
+                                   cb: [Double](repeating: 0, count: widths.count + 1), cw: [Double](repeating: 1.6, count: widths.count + 1))
+        let c = ScaleInvariantExact.kurtosisCoefficient(negative: -0.5, positive: 1)
+        #expect(abs(c - (6 * (1 + 0.0625) / (1.25 * 1.25) - 1)) < 1e-15)
+        let x = try Matrix([[0.9, -0.3, 0.5, 1.2]])
+        let theory = DiagonalFiniteWidth.compute(spec: spec, q0: x.row(0).reduce(0) { $0 + $1 * $1 } / 4).excessKurtosis.last!
+        #expect(abs(theory - 3 * c * widths.reduce(0) { $0 + 1 / Double($1) }) < 1e-9)
+        let exact = ScaleInvariantExact.excessKurtosis(spec: spec)!
+        let mc = try monteCarlo(spec, x: x, networks: 6000, seed: 41).normalizedCumulant(0, 4)
+        #expect(abs(mc.value - exact) < 4 * mc.standardError, "MC \(mc.value) ± \(mc.standardError) vs exact \(exact) (1/n: \(theory))")
+    }
+
     /// tanh at criticality: excess kurtosis and the metric correction K^{1}/n against the ensemble.
     @Test func tanhKurtosisAndMetricCorrection() throws {
         let n = 64, depth = 4
