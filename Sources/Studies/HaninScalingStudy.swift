@@ -18,6 +18,11 @@ public struct HaninScalingStudy: Sendable {
         public var aspectRatio: Double
         /// Normalized cumulants κ₄, κ₆, κ₈ with standard errors.
         public var cumulants: [MomentAccumulator.Estimate]
+        /// The exact κ₄/K², κ₆/K³, κ₈/K⁴ of the same network (`ScaleInvariantExact.normalizedCumulants`).
+        public var exact: [Double]
+        /// Networks needed to estimate E[z⁴], E[z⁶], E[z⁸] to 10% (relative standard error
+        /// √((R_{2k}/R_k² − 1)/M) = 0.1, `ScaleInvariantExact.varianceMomentRatios`).
+        public var networksFor10Percent: [Double]
         public var gradientRelativeVariance: MomentAccumulator.Estimate
     }
 
@@ -57,6 +62,10 @@ public struct HaninScalingStudy: Sendable {
     public var networks: Int
     public var points: [Point]
     public var fits: [Fit]
+    /// Log–log slopes of the exact κ_{2k} at small aspect ratio and large depth (n = 10⁵,
+    /// L = 101 … 801: r = 0.001 … 0.008), where Hanin's leading exponents k − 1 should appear
+    /// (at small L the subleading L/n² terms still matter).
+    public var exactSmallRatioSlopes: [Double]
     public var hessian: [HessianPoint]
     public var hessianNetworks: Int
     public var hessianFit: Fit
@@ -73,6 +82,8 @@ public struct HaninScalingStudy: Sendable {
             let (comp, grad) = try measure(spec: spec, x: x, seed: UInt64(1000 + depth), networks: networks)
             points.append(Point(depth: depth, aspectRatio: spec.aspectRatio,
                                 cumulants: [4, 6, 8].map { comp.normalizedCumulant(0, $0) },
+                                exact: ScaleInvariantExact.normalizedCumulants(spec: spec)!,
+                                networksFor10Percent: networksFor10Percent(spec),
                                 gradientRelativeVariance: grad.estimate(0) { m in (m[2] - m[1] * m[1]) / (m[1] * m[1]) }))
         }
         var fits: [Fit] = []
@@ -81,6 +92,14 @@ public struct HaninScalingStudy: Sendable {
         }
         fits.append(fit("Var‖∂z/∂x‖²/E²", expected: 1, points.map { ($0.aspectRatio, $0.gradientRelativeVariance) }))
         let q0 = x.row(0).reduce(0) { $0 + $1 * $1 } / 4
+        var small: [(Double, [Double])] = []
+        for depth in [101, 201, 401, 801] {
+            let spec = try NetworkSpec(inputDimension: 4, depth: depth, width: 100_000, activation: .relu, cb: 0, cw: 2)
+            small.append((spec.aspectRatio, ScaleInvariantExact.normalizedCumulants(spec: spec)!))
+        }
+        let exactSmallRatioSlopes = (0..<3).map { i in
+            slope(small.map { Foundation.log($0.0) }, small.map { Foundation.log($0.1[i]) })
+        }
         var hessian: [HessianPoint] = []
         for width in hessianWidths {
             for depth in hessianDepths {
@@ -110,7 +129,8 @@ public struct HaninScalingStudy: Sendable {
                                       measured: comp.normalizedCumulant(0, 4),
                                       gradientRelativeVariance: grad.estimate(0) { m in (m[2] - m[1] * m[1]) / (m[1] * m[1]) }))
         }
-        return HaninScalingStudy(width: n, networks: networks, points: points, fits: fits, hessian: hessian,
+        return HaninScalingStudy(width: n, networks: networks, points: points, fits: fits,
+                                 exactSmallRatioSlopes: exactSmallRatioSlopes, hessian: hessian,
                                  hessianNetworks: hessianNetworks, hessianFit: hessianFit, abrelu: abrelu, abreluDepth: abreluDepth)
     }
 
@@ -129,6 +149,18 @@ public struct HaninScalingStudy: Sendable {
             grad.add(index: k, values: [r.1])
         }
         return (comp, grad)
+    }
+
+    /// See `Point.networksFor10Percent`.
+    static func networksFor10Percent(_ spec: NetworkSpec) -> [Double] {
+        let r = ScaleInvariantExact.varianceMomentRatios(spec: spec, upTo: 8)
+        return [2, 3, 4].map { (k: Int) -> Double in (r[2 * k] / (r[k] * r[k]) - 1) / 0.01 }
+    }
+
+    /// Ordinary least-squares slope of y on x.
+    static func slope(_ x: [Double], _ y: [Double]) -> Double {
+        let mx = x.reduce(0, +) / Double(x.count), my = y.reduce(0, +) / Double(y.count)
+        return zip(x, y).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) } / x.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
     }
 
     /// Weighted least squares of log y on log r, weights from the standard errors (delta method),

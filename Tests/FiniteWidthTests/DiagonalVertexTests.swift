@@ -57,6 +57,23 @@ import Testing
         #expect(abs(mc.value - exact) < 4 * mc.standardError, "MC \(mc.value) ± \(mc.standardError) vs exact \(exact) (1/n: \(theory))")
     }
 
+    /// Exact higher cumulants of the scale-invariant class: κ₄ agrees with the product formula, and
+    /// κ₄, κ₆ of a narrow deep ABReLU network agree with the ensemble (|z| < 4; estimator as above, order 8).
+    @Test func exactHigherCumulants() throws {
+        let act = Activation.abrelu(negative: 0.3, positive: 1)
+        let spec = try NetworkSpec(inputDimension: 4, depth: 4, width: 8, outputWidth: 32, activation: act, cb: 0, cw: 2 / 1.09)
+        let exact = ScaleInvariantExact.normalizedCumulants(spec: spec)!
+        #expect(abs(exact[0] - ScaleInvariantExact.excessKurtosis(spec: spec)!) < 1e-12 * exact[0])
+        let x = try Matrix([[0.9, -0.3, 0.5, 1.2]])
+        let outs = try Ensemble.map(spec: spec, seed: 8, indices: Array(0..<20000)) { try $0.forward(x).last!.row(0) }
+        var acc = MomentAccumulator(channels: 1, order: 8)
+        for (k, z) in outs.enumerated() { for v in z { acc.add(index: k, values: [v]) } }
+        for (i, order) in [4, 6].enumerated() {
+            let mc = acc.normalizedCumulant(0, order)
+            #expect(abs(mc.value - exact[i]) < 4 * mc.standardError, "κ\(order): MC \(mc.value) ± \(mc.standardError) vs exact \(exact[i])")
+        }
+    }
+
     /// tanh at criticality: excess kurtosis and the metric correction K^{1}/n against the ensemble.
     @Test func tanhKurtosisAndMetricCorrection() throws {
         let n = 64, depth = 4
