@@ -50,18 +50,27 @@ public struct Philox4x32: Sendable {
         return (r * _cosValue(t), r * _sinValue(t))
     }
 
-    /// Fill `out` with standard normals: element i comes from block i/2, so any slice is reproducible
-    /// on its own.
+    /// Fill `out` with standard normals: element i comes from block offset + i/2 (its first or second
+    /// normal), so any slice is reproducible on its own. Four blocks at a time in SIMD lanes
+    /// (`normals4`); the values equal `normals` up to the last bits of the C library's log, sin, cos.
     public func fillNormals(_ out: UnsafeMutableBufferPointer<Double>, offset: UInt64 = 0) {
-        var i = 0
         let n = out.count
+        var i = 0
         var blockIndex = offset
-        while i < n {
-            let (a, b) = normals(blockIndex)
-            out[i] = a
-            if i + 1 < n { out[i + 1] = b }
-            i += 2
-            blockIndex += 1
+        while i + 8 <= n {
+            let (a, b) = normals4(blockIndex)
+            out[i] = a[0]; out[i + 1] = b[0]; out[i + 2] = a[1]; out[i + 3] = b[1]
+            out[i + 4] = a[2]; out[i + 5] = b[2]; out[i + 6] = a[3]; out[i + 7] = b[3]
+            i += 8
+            blockIndex += 4
+        }
+        if i < n {
+            let (a, b) = normals4(blockIndex)
+            for lane in 0..<4 {
+                if i < n { out[i] = a[lane] }
+                if i + 1 < n { out[i + 1] = b[lane] }
+                i += 2
+            }
         }
     }
 }

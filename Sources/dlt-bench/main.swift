@@ -1,4 +1,5 @@
 import DeepTheory
+@testable import Sampling
 import Dispatch
 import Foundation
 
@@ -9,6 +10,7 @@ import Foundation
 //        dlt-bench --quad               cost of one tanh pair moment by quadrature
 //        dlt-bench --profile-ensemble   sampling, forward, backward and one GEMM of a width-256 network; 1 vs all cores
 //        dlt-bench --profile-differential  per-network cost of the dNTK/ddNTK contractions and the Hessian norm
+//        dlt-bench --profile-normals    cost of the counter-based normals: Philox blocks vs the Box–Muller transform
 //        dlt-bench --write-inputs N F   write the benchmark's N × 64 inputs to F (.npy)
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
@@ -155,4 +157,19 @@ if args.contains("--profile-differential") {
         print(String(format: "  %@ width %d L 3: empirical NTK (2 inputs) %.2e s, dNTK+ddNTK one input %.2e s, Hessian norm %.2e s (%d iterations)",
                      act.name, width, tn, td, th, its))
     }
+}
+if args.contains("--profile-normals") {
+    let g = Philox4x32(seed: 1, stream: 2)
+    var buf = [Double](repeating: 0, count: 1 << 20)
+    let tFill = best(of: 3) { buf.withUnsafeMutableBufferPointer { g.fillNormals($0) } }
+    var sink: UInt32 = 0
+    let tBlocks = best(of: 3) { for i in 0..<(1 << 19) { let b = g.block(UInt32(i), 0, 0, 0); sink ^= b.0 ^ b.2 } }
+    var sink4: UInt64 = 0
+    let tBlocks4 = best(of: 3) { for i in stride(from: 0, to: 1 << 19, by: 4) { let b = g.blocks4(UInt64(i)); sink4 ^= b.0[0] ^ b.2[3] } }
+    var sinkD = 0.0
+    let tLog = best(of: 3) { for i in 0..<(1 << 18) { let v = Philox4x32.log(SIMD4<Double>(repeating: Double(i + 1) * 0x1p-20)); sinkD += v[0] + v[3] } }
+    let tSin = best(of: 3) { for i in 0..<(1 << 18) { let v = Philox4x32.sinCosTwoPi(SIMD4<Double>(repeating: Double(i) * 0x1p-18)); sinkD += v.0[0] + v.1[3] } }
+    print(String(format: "  2^20 normals: %.2f ns each; Philox blocks alone %.2f ns per normal (4 lanes: %.2f); log %.2f, sincos %.2f ns per normal (sink %u %llu %g)",
+                 tFill / Double(1 << 20) * 1e9, tBlocks / Double(1 << 20) * 1e9, tBlocks4 / Double(1 << 20) * 1e9,
+                 tLog / Double(1 << 20) * 1e9, tSin / Double(1 << 20) * 1e9, sink, sink4, sinkD))
 }
