@@ -14,6 +14,8 @@ public enum ReportBuilder {
         var page = HTMLPage(title: "DeepTheory report")
         FoundationSections.add(study, to: &page)
         FiniteWidthSections.add(try FiniteWidthStudy.run(quick: quick), to: &page)
+        DepthProfileSection.add(try DepthProfileStudy.run(depths: quick ? [2, 4, 6] : [2, 3, 4, 6, 8], networks: quick ? 600 : 3000),
+                                to: &page)
         HaninSection.add(try HaninScalingStudy.run(networks: quick ? 500 : 3000, hessianNetworks: quick ? 60 : 300), to: &page)
         let header = """
             <p class="meta">Theory of deep MLPs after Roberts, Yaida &amp; Hanin, <i>The Principles of Deep Learning Theory</i> \

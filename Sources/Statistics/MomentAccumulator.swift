@@ -78,6 +78,10 @@ public struct MomentAccumulator: Sendable, Equatable {
     public struct Estimate: Sendable, Equatable {
         public var value: Double
         public var standardError: Double
+        public init(value: Double, standardError: Double) { self.value = value; self.standardError = standardError }
+
+        /// The estimate of c·X.
+        public func scaled(by c: Double) -> Estimate { Estimate(value: c * value, standardError: Swift.abs(c) * standardError) }
     }
 
     /// Jackknife over the groups of a statistic of the raw moments μ′₀ = 1, μ′₁, …, μ′_order.
