@@ -51,25 +51,26 @@ public struct Philox4x32: Sendable {
     }
 
     /// Fill `out` with standard normals: element i comes from block offset + i/2 (its first or second
-    /// normal), so any slice is reproducible on its own. Four blocks at a time in SIMD lanes
-    /// (`normals4`); the values equal `normals` up to the last bits of the C library's log, sin, cos.
+    /// normal), so any slice is reproducible on its own. In chunks through `boxMullerChunk`; the values
+    /// equal `normals` up to the last bits of the C library's log, sin, cos.
     public func fillNormals(_ out: UnsafeMutableBufferPointer<Double>, offset: UInt64 = 0) {
-        let n = out.count
-        var i = 0
-        var blockIndex = offset
-        while i + 8 <= n {
-            let (a, b) = normals4(blockIndex)
-            out[i] = a[0]; out[i + 1] = b[0]; out[i + 2] = a[1]; out[i + 3] = b[1]
-            out[i + 4] = a[2]; out[i + 5] = b[2]; out[i + 6] = a[3]; out[i + 7] = b[3]
-            i += 8
-            blockIndex += 4
-        }
-        if i < n {
-            let (a, b) = normals4(blockIndex)
-            for lane in 0..<4 {
-                if i < n { out[i] = a[lane] }
-                if i + 1 < n { out[i + 1] = b[lane] }
-                i += 2
+        let chunk = 256
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * chunk) { scratch in
+            let u1 = scratch.baseAddress!, u2 = scratch.baseAddress! + chunk
+            var i = 0
+            let n = out.count
+            while i + 1 < n {
+                let count = Swift.min(2 * chunk, (n - i) & ~1)
+                boxMullerChunk(UnsafeMutableBufferPointer(rebasing: out[i..<(i + count)]), first: offset &+ UInt64(i / 2), u1: u1, u2: u2)
+                i += count
+            }
+            if i < n {
+                // An odd tail: the first normal of the next block.
+                var pair = (0.0, 0.0)
+                withUnsafeMutableBytes(of: &pair) { raw in
+                    boxMullerChunk(raw.bindMemory(to: Double.self), first: offset &+ UInt64(i / 2), u1: u1, u2: u2)
+                }
+                out[i] = pair.0
             }
         }
     }
