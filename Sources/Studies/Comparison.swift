@@ -10,9 +10,14 @@ public enum Comparison {
         public var firstOrder: Double
         public var measured: Double
         public var standardError: Double
+        /// For quantities already scaled by n (P … U): the O(L/n) correction that an O(1/n²) remainder of
+        /// the unscaled quantity becomes, r × the largest magnitude in its family (P, Q or R … U: the
+        /// small members get corrections from the large ones; docs/derivations/dntk.md §8.2).
+        public var scaledRemainder: Double? = nil
         public var z: Double { (measured - firstOrder) / standardError }
         /// (1/n correction)² / |∞ value|: the size of an O(1/n²) remainder.
         public var remainder: Double {
+            if let scaledRemainder { return scaledRemainder }
             guard let inf = infinite, inf != 0 else { return firstOrder * firstOrder }
             return (firstOrder - inf) * (firstOrder - inf) / abs(inf)
         }
@@ -41,11 +46,17 @@ public enum Comparison {
 
     public static func rows(theory: [(String, JSONValue)], measured: [(String, JSONValue)], inputs n: Int) -> [Row] {
         var rows: [Row] = []
-        func add(_ q: String, _ key: String, _ infKey: String?, _ path: [Int], label: String, infiniteDefault: Double? = nil) {
+        let aspectRatio = number(value(theory, "aspect_ratio"), [])
+        func add(_ q: String, _ key: String, _ infKey: String?, _ path: [Int], label: String, infiniteDefault: Double? = nil,
+                 family: [String] = []) {
             guard let t = number(value(theory, key), path), let m = number(value(measured, key), path),
                   let se = number(value(measured, key + "_se"), path) else { return }
             let inf = infKey.flatMap { number(value(theory, $0), path) } ?? infiniteDefault
-            rows.append(Row(quantity: q, index: label, infinite: inf, firstOrder: t, measured: m, standardError: se))
+            var row = Row(quantity: q, index: label, infinite: inf, firstOrder: t, measured: m, standardError: se)
+            if !family.isEmpty, let r = aspectRatio {
+                row.scaledRemainder = r * family.compactMap { number(value(theory, $0), path).map(abs) }.max()!
+            }
+            rows.append(row)
         }
         for a in 0..<n { for b in a..<n { add("nngp", "nngp", "nngp_infinite", [a, b], label: "\(a),\(b)") } }
         for a in 0..<n { add("excess_kurtosis", "excess_kurtosis", nil, [a], label: "\(a)", infiniteDefault: 0) }
@@ -56,6 +67,13 @@ public enum Comparison {
         }
         for a in 0..<n { for b in a..<n { add("ntk_mean", "ntk_mean", "ntk_infinite", [a, b], label: "\(a),\(b)") } }
         for a in 0..<n { add("ntk_variance", "ntk_variance", nil, [a], label: "\(a)", infiniteDefault: 0) }
+        // dNTK–preactivation cross-correlations and ddNTK means (n·E[…], zero at infinite width), on the
+        // inputs where both sides have them.
+        for family in [["dntk_p", "dntk_q"], ["ddntk_r", "ddntk_s", "ddntk_t", "ddntk_u"]] {
+            for key in family {
+                for a in 0..<n { add(key, key, nil, [a], label: "\(a)", infiniteDefault: 0, family: family) }
+            }
+        }
         return rows
     }
 

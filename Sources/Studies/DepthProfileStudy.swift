@@ -21,7 +21,7 @@ public struct DepthProfileStudy: Sendable {
         /// Var(Ĥ)/Θ²: order-1/n theory and Monte Carlo.
         public var ntkVarianceTheory: Double
         public var ntkVariance: MomentAccumulator.Estimate
-        /// P/Θ², Q/Θ², R K/Θ³, S K/Θ³, T K/Θ³, U K/Θ³ measured (times n_{L−1}), and the theory when available.
+        /// P/Θ², Q/Θ², R K/Θ³, S K/Θ³, T K/Θ³, U K/Θ³ measured (times n_{L−1}) and from `DiagonalDifferentialNTK`.
         public var differential: [MomentAccumulator.Estimate]
         public var differentialTheory: [Double]?
     }
@@ -45,6 +45,7 @@ public struct DepthProfileStudy: Sendable {
                 let metric = DiagonalFiniteWidth.compute(spec: spec, q0: q0)
                 let ntkTheory = DiagonalNTKFiniteWidth.compute(spec: spec, q0: q0)
                 let theta = ntkTheory.ntk.last!, k = metric.kernel.last!
+                let differentialTheory = DiagonalDifferentialNTK.compute(spec: spec, q0: q0).statistics(layer: depth)
                 let rows = try Ensemble.map(spec: spec, seed: UInt64(300 + depth), indices: Array(0..<networks)) { net -> [Double] in
                     let s = try net.differentialNTK(x, input: 0)
                     return [try net.empiricalNTK(x)[0, 0], s.p, s.q, s.r, s.s, s.t, s.u]
@@ -57,7 +58,8 @@ public struct DepthProfileStudy: Sendable {
                 points.append(Point(depth: depth, aspectRatio: spec.aspectRatio, ntk: theta, kernel: k,
                                     ntkVarianceTheory: ntkTheory.ntkVariance.last! / (theta * theta),
                                     ntkVariance: acc.cumulant(0, 2).scaled(by: 1 / (theta * theta)),
-                                    differential: differential, differentialTheory: nil))
+                                    differential: differential,
+                                    differentialTheory: (0..<6).map { differentialTheory[$0] * scales[$0] / nPrev }))
             }
             profiles.append((label, act, points))
         }

@@ -12,6 +12,8 @@ import Linalg
 /// - excess_kurtosis[δ] = 3V_{(δδ)(δδ)}/(n_{L−1} K_δδ²);
 /// - ntk_mean: Θ^(L) with Θ¹/n_{L−1} on the diagonal (off the diagonal: Θ^(L));
 /// - ntk_variance[δ]: Var(Ĥ_δδ) of one output component;
+/// - dntk_p, dntk_q, ddntk_r … ddntk_u [δ]: the dNTK–preactivation cross-correlations and ddNTK means of
+///   one input (PDLT ch. 11; `DiagonalDifferentialNTK`), in units of 1/n_{L−1}, on the first four inputs;
 /// plus the infinite-width values and the corrections as separate keys.
 public enum FiniteWidthRecord {
     public static func json(spec: NetworkSpec, x: Matrix) throws -> [(String, JSONValue)] {
@@ -39,6 +41,9 @@ public enum FiniteWidthRecord {
             nngp[a, b] += pairs[a][b - a].metricCorrection[1] / nPrev
             nngp[b, a] = nngp[a, b]
         } }
+        let differential = (0..<min(n, 4)).map { d in
+            DiagonalDifferentialNTK.compute(spec: spec, q0: x.row(d).reduce(0) { $0 + $1 * $1 } / Double(x.cols)).statistics(layer: spec.depth)
+        }
         var out: [(String, JSONValue)] = [("nngp", .matrix(nngp))]
         if n <= 8 {
             let v = Vertex.tensor(pairs, inputs: n)
@@ -46,6 +51,9 @@ public enum FiniteWidthRecord {
         }
         out += [
             ("excess_kurtosis", .vector(kurt)), ("ntk_mean", .matrix(ntk)), ("ntk_variance", .vector(ntkVar)),
+            ("dntk_p", .vector(differential.map { $0[0] })), ("dntk_q", .vector(differential.map { $0[1] })),
+            ("ddntk_r", .vector(differential.map { $0[2] })), ("ddntk_s", .vector(differential.map { $0[3] })),
+            ("ddntk_t", .vector(differential.map { $0[4] })), ("ddntk_u", .vector(differential.map { $0[5] })),
             ("nngp_infinite", .matrix(infinite.nngp)), ("ntk_infinite", .matrix(infinite.ntk)),
             ("metric_correction", .vector(k1)), ("ntk_correction", .vector(th1)),
             ("width_of_last_hidden_layer", .int(Int(nPrev))), ("aspect_ratio", .number(spec.aspectRatio)),
