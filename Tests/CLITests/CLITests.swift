@@ -164,6 +164,10 @@ func workspace() throws -> URL {
         }
         #expect(obj["networks"] as? Int == 400)
         #expect((obj["vertex"] as! [[[[Double]]]]).count == 3)
+        // dNTK/ddNTK statistics and the Hessian norm, per input (3 inputs, 16 outputs).
+        for key in ["dntk_p", "dntk_q", "ddntk_r", "ddntk_s", "ddntk_t", "ddntk_u", "hessian_norm"] {
+            #expect((obj[key] as? [Double])?.count == 3 && (obj[key + "_se"] as? [Double])?.count == 3, "\(key)")
+        }
     }
 
     /// Shards 0/3, 1/3, 2/3 merged give the single run's numbers to 1e-12.
@@ -181,7 +185,7 @@ func workspace() throws -> URL {
         }
         let merged = try DLT.json(try DLT.run(["merge"] + files))
         #expect(merged["networks"] as? Int == 300)
-        for key in ["nngp", "ntk_mean", "ntk_variance", "excess_kurtosis", "vertex"] {
+        for key in ["nngp", "ntk_mean", "ntk_variance", "excess_kurtosis", "vertex", "dntk_q", "ddntk_s", "hessian_norm"] {
             let a = flatten(one[key]!), b = flatten(merged[key]!)
             #expect(a.count == b.count && a.count > 0)
             for (u, v) in zip(a, b) { #expect(abs(u - v) <= 1e-12 * max(1, abs(u)), "\(key): \(u) vs \(v)") }
@@ -227,6 +231,9 @@ func flatten(_ v: Any) -> [Double] {
         for key in ["nngp", "vertex", "excess_kurtosis", "ntk_mean", "ntk_variance"] { #expect(obj[key] != nil, "\(key)") }
         // ReLU at criticality: excess kurtosis 3·5(L − 1)/n on every input.
         for k in obj["excess_kurtosis"] as! [Double] { #expect(abs(k - 15.0 * 4 / 64) < 1e-9) }
+        // and no dNTK–preactivation P or ddNTK R, U at this order (docs/derivations/dntk.md §7.1).
+        for key in ["dntk_p", "ddntk_r", "ddntk_u"] { for v in obj[key] as! [Double] { #expect(abs(v) < 1e-9, "\(key)") } }
+        for key in ["dntk_q", "ddntk_s", "ddntk_t"] { for v in obj[key] as! [Double] { #expect(v > 0, "\(key)") } }
     }
 
     @Test func compareTableFlagsNothingForReLU() throws {
