@@ -167,3 +167,87 @@ public enum Vertex {
         return ((m1 - k12 * pm.derivDeriv) / (2 * k11), (m2 - k12 * pm.derivDeriv) / (2 * k22))
     }
 }
+
+extension Vertex {
+    /// The output-layer vertex V^(L)_{(ab)(cd)} (units of 1/n_{L−1}) for N ≤ 4 inputs, every
+    /// quadruple including three and four distinct inputs: the recursion of `twoInput` over all pairs,
+    ///   V′_{pq} = C_W² (⟨σ_aσ_bσ_cσ_d⟩ − ⟨σ_aσ_b⟩⟨σ_cσ_d⟩) + (n_ℓ/n_{ℓ−1}) Σ_{e,g} J_pe J_qg V_eg,
+    /// J_{(ab),·} non-zero only on (aa), (ab), (bb) (PDLT §4.3). Four-point functions with at most two
+    /// distinct inputs use the adaptive two-dimensional rule; three and four distinct inputs use
+    /// `Gaussian.productExpectation`.
+    public static func fullTensor(spec: NetworkSpec, x: Matrix) throws -> [[[[Double]]]] {
+        let n = x.rows
+        precondition(n >= 1 && n <= 4, "the full vertex is for at most four inputs")
+        let act = spec.activation
+        let pairs = (0..<n).flatMap { a in (a..<n).map { (a, $0) } }
+        func index(_ a: Int, _ b: Int) -> Int { pairs.firstIndex { $0 == (min(a, b), max(a, b)) }! }
+        let n0 = Double(x.cols)
+        var k = pairs.map { (a, b) in spec.cb[0] + spec.cw[0] * (0..<x.cols).reduce(0) { $0 + x[a, $1] * x[b, $1] } / n0 }
+        var v = [[Double]](repeating: [Double](repeating: 0, count: pairs.count), count: pairs.count)
+        func power(_ p: Int) -> (Double) -> Double { { t in let y = act.value(t); var r = 1.0; for _ in 0..<p { r *= y }; return r } }
+        if spec.depth >= 2 {
+            for l in 1..<spec.depth {
+                let cb = spec.cb[l], cw = spec.cw[l]
+                let ratio = l == 1 ? 0 : Double(spec.width(ofLayer: l)) / Double(spec.width(ofLayer: l - 1))
+                func kernel(_ a: Int, _ b: Int) -> Double { k[index(a, b)] }
+                // ⟨σ_aσ_b⟩ and the Jacobian rows.
+                var f = [Double](repeating: 0, count: pairs.count)
+                var jac = [[(Int, Double)]](repeating: [], count: pairs.count)
+                for (p, (a, b)) in pairs.enumerated() {
+                    if a == b {
+                        f[p] = act.singleMoments(kernel(a, a)).sigma2
+                        jac[p] = [(p, cw * diagonalDerivative(act, kernel(a, a)))]
+                    } else {
+                        let (k11, k12, k22) = (kernel(a, a), kernel(a, b), kernel(b, b))
+                        let pm = act.pairMoments(k11: k11, k22: k22, deficit: (k11 * k22).squareRoot() - k12)
+                        f[p] = pm.sigmaSigma
+                        let (c11, c22) = offDiagonalDerivatives(act, k11: k11, k22: k22, k12: k12, pm: pm)
+                        jac[p] = [(index(a, a), cw * c11), (p, cw * pm.derivDeriv), (index(b, b), cw * c22)]
+                    }
+                }
+                // Four-point functions by multiset of inputs.
+                var cache: [[Int]: Double] = [:]
+                func fourPoint(_ idx: [Int]) -> Double {
+                    var counts: [Int: Int] = [:]
+                    for i in idx { counts[i, default: 0] += 1 }
+                    let distinct = counts.keys.sorted()
+                    let key = distinct.flatMap { [$0, counts[$0]!] }
+                    if let c = cache[key] { return c }
+                    let value: Double
+                    switch distinct.count {
+                    case 1:
+                        value = Gaussian.expectation(power(4), variance: kernel(distinct[0], distinct[0]), kinks: act.kinks).value
+                    case 2:
+                        let (a, b) = (distinct[0], distinct[1])
+                        let (k11, k12, k22) = (kernel(a, a), kernel(a, b), kernel(b, b))
+                        value = Gaussian.expectation(power(counts[a]!), power(counts[b]!), k11: k11, k22: k22,
+                                                     deficit: max((k11 * k22).squareRoot() - k12, 0),
+                                                     kinksF: act.kinks, kinksG: act.kinks).value
+                    default:
+                        value = Gaussian.productExpectation(distinct.map { power(counts[$0]!) },
+                                                            covariance: distinct.map { a in distinct.map { kernel(a, $0) } },
+                                                            kinks: distinct.map { _ in act.kinks })
+                    }
+                    cache[key] = value
+                    return value
+                }
+                var vNew = v
+                for (p, (a, b)) in pairs.enumerated() {
+                    for (q, (c, d)) in pairs.enumerated() where q >= p {
+                        var term = cw * cw * (fourPoint([a, b, c, d]) - f[p] * f[q])
+                        if ratio > 0 {
+                            var acc = 0.0
+                            for (e, je) in jac[p] { for (g, jg) in jac[q] { acc += je * jg * v[e][g] } }
+                            term += ratio * acc
+                        }
+                        vNew[p][q] = term
+                        vNew[q][p] = term
+                    }
+                }
+                v = vNew
+                k = (0..<pairs.count).map { cb + cw * f[$0] }
+            }
+        }
+        return (0..<n).map { a in (0..<n).map { b in (0..<n).map { c in (0..<n).map { d in v[index(a, b)][index(c, d)] } } } }
+    }
+}

@@ -34,18 +34,21 @@ public struct EnsembleMeasurement: Sendable {
     static func pairs(_ n: Int) -> [(Int, Int)] { (0..<n).flatMap { a in (a..<n).map { (a, $0) } } }
     var withVertex: Bool { inputs <= EnsembleMeasurement.vertexMaxInputs && spec.outputWidth >= 2 }
     var vertexChannels: Int { withVertex ? pairs.count * pairs.count : 0 }
-    static func differentialInputs(_ spec: NetworkSpec, _ n: Int) -> Int {
-        spec.outputWidth >= 2 ? min(n, differentialMaxInputs) : 0
+    static func differentialInputs(_ spec: NetworkSpec, _ n: Int, _ enabled: Bool) -> Int {
+        enabled && spec.outputWidth >= 2 ? min(n, differentialMaxInputs) : 0
     }
-    var differentialInputs: Int { EnsembleMeasurement.differentialInputs(spec, inputs) }
+    /// Whether the dNTK/ddNTK statistics and the Hessian norm are measured (they cost more than the rest).
+    public let measuresDerivatives: Bool
+    var differentialInputs: Int { EnsembleMeasurement.differentialInputs(spec, inputs, measuresDerivatives) }
     static let differentialChannels = 7
 
-    public init(spec: NetworkSpec, inputs n: Int) {
+    public init(spec: NetworkSpec, inputs n: Int, derivatives: Bool = true) {
         self.spec = spec
         inputs = n
+        measuresDerivatives = derivatives
         let p = EnsembleMeasurement.pairs(n).count
         let vertex = (n <= EnsembleMeasurement.vertexMaxInputs && spec.outputWidth >= 2) ? p * p : 0
-        let differential = EnsembleMeasurement.differentialInputs(spec, n) * EnsembleMeasurement.differentialChannels
+        let differential = EnsembleMeasurement.differentialInputs(spec, n, derivatives) * EnsembleMeasurement.differentialChannels
         perNetwork = MomentAccumulator(channels: p + vertex + p + n + differential, order: 2)
         perComponent = MomentAccumulator(channels: n, order: 8)
         networks = 0

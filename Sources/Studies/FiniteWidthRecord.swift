@@ -7,8 +7,8 @@ import Linalg
 
 /// The order-1/n predictions of `dlt finite-width` for N inputs (PDLT ch. 4, 8), as JSON:
 /// - nngp: K^(L) + K¹/n_{L−1} (the metric correction of every entry, pair by pair);
-/// - vertex: V^(L)_{(δ₁δ₂)(δ₃δ₄)} in units of 1/n_{L−1}, for quadruples of at most two distinct
-///   inputs (null otherwise);
+/// - vertex: V^(L)_{(δ₁δ₂)(δ₃δ₄)} in units of 1/n_{L−1}: every quadruple for N ≤ 4 inputs; for
+///   5 ≤ N ≤ 8, quadruples of at most two distinct inputs (null otherwise);
 /// - excess_kurtosis[δ] = 3V_{(δδ)(δδ)}/(n_{L−1} K_δδ²);
 /// - ntk_mean: Θ^(L) with Θ¹/n_{L−1} on the diagonal (off the diagonal: Θ^(L));
 /// - ntk_variance[δ]: Var(Ĥ_δδ) of one output component;
@@ -46,7 +46,7 @@ public enum FiniteWidthRecord {
         }
         var out: [(String, JSONValue)] = [("nngp", .matrix(nngp))]
         if n <= 8 {
-            let v = Vertex.tensor(pairs, inputs: n)
+            let v = n <= 4 ? try Vertex.fullTensor(spec: spec, x: x) : Vertex.tensor(pairs, inputs: n)
             out.append(("vertex", .array(v.map { .array($0.map { .array($0.map { .array($0.map { $0.isNaN ? .null : .number($0) }) }) }) })))
         }
         out += [
@@ -57,7 +57,7 @@ public enum FiniteWidthRecord {
             ("nngp_infinite", .matrix(infinite.nngp)), ("ntk_infinite", .matrix(infinite.ntk)),
             ("metric_correction", .vector(k1)), ("ntk_correction", .vector(th1)),
             ("width_of_last_hidden_layer", .int(Int(nPrev))), ("aspect_ratio", .number(spec.aspectRatio)),
-            ("notes", .string("corrections in units of 1/n of the last hidden layer; off-diagonal ntk_mean entries are infinite-width values; vertex entries with three or four distinct inputs are null")),
+            ("notes", .string("corrections in units of 1/n of the last hidden layer; off-diagonal ntk_mean entries are infinite-width values; for more than four inputs, vertex entries with three or four distinct inputs are null")),
         ]
         return out
     }
