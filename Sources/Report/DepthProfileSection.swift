@@ -57,7 +57,7 @@ enum DepthProfileSection {
                      + figure(variance.svg(), caption: "Relative variance of one diagonal NTK component; lines: (B + 2O)/(nΘ²) from the order-1/n recursion.")
                      + figure(dntk.svg(), caption: "dNTK–preactivation cross-correlations, normalized by Θ²; lines: the order-1/n recursion (solid ReLU, dashed tanh). ReLU has P = 0 at this order; what the points show at large L is the O((L/n)²) remainder, which halves when n doubles (docs/derivations/dntk.md §8.2).")
                      + "</div>"
-                     + figure(ddntk.svg(), caption: "ddNTK means, normalized by Θ³/K; lines: the order-1/n recursion (solid ReLU, dashed tanh; ReLU has R = U = 0 and S = T at this order). At n = 32 and L = 6 the points sit 10–40% above the lines: the relative O(L/n) remainder at L/n ≈ 0.16. The unit tests remove it by extrapolating from two widths and then agree within |z| < 4.")
+                     + figure(ddntk.svg(), caption: "ddNTK means, normalized by Θ³/K; lines: the order-1/n recursion (solid ReLU, dashed tanh; ReLU has R = U = 0 and S = T at this order). At the deepest points (L/n = \(num(s.profiles.first?.points.last?.aspectRatio, digits: 2))) the measured means sit above the lines by the relative O(L/n) remainder, which halves when n doubles; the unit tests remove it by extrapolating from two widths and then agree within |z| < 4.")
                      + table(["network", "L", "Var(Ĥ)/Θ² theory", "Monte Carlo"] + DepthProfileStudy.differentialNames.map { "\($0) (theory / MC)" },
                              rows, textColumns: [0]))
     }

@@ -14,7 +14,7 @@ public enum ReportBuilder {
         var page = HTMLPage(title: "DeepTheory report")
         FoundationSections.add(study, to: &page)
         FiniteWidthSections.add(try FiniteWidthStudy.run(quick: quick), to: &page)
-        DepthProfileSection.add(try DepthProfileStudy.run(depths: quick ? [2, 4, 6] : [2, 3, 4, 6, 8], networks: quick ? 600 : 3000),
+        DepthProfileSection.add(try DepthProfileStudy.run(width: 64, depths: quick ? [2, 4, 6] : [2, 3, 4, 6, 8], networks: quick ? 400 : 2000),
                                 to: &page)
         HaninSection.add(try HaninScalingStudy.run(networks: quick ? 500 : 3000, hessianNetworks: quick ? 60 : 300), to: &page)
         let header = """

@@ -11,8 +11,9 @@ What this script does:
      by polar Gauss–Legendre quadrature split where u = 0 or v = 0 (exact to ~1e-14 for the rectified
      family too) and K-derivatives by Richardson-extrapolated central differences;
   2. checks that on a diagonal pair it reproduces a line-by-line port of DiagonalNTK.swift (single input,
-     per-layer hyperparameters, unequal widths), that Θ¹₁₂ → Θ¹₁₁ as the inputs merge, and that a
-     line-by-line Python mirror of TwoInputNTK.swift (analytic Vertex.gradient structure) agrees;
+     per-layer hyperparameters, unequal widths), that a line-by-line Python mirror of TwoInputNTK.swift
+     (analytic gradients, Hessians by differences of gradients, ⟨∂A⟩ from the ⟨σσ⟩ gradient) agrees
+     with it, and that Θ¹₁₂ → Θ¹₁₁ as the inputs merge; prints reference values for the Swift code;
   3. Monte Carlo: M networks of depth 4 (hidden widths n, n₀ = 3, 32 output components) per case and
      width n = 32, 64, 128; the NTK of z^(4) (L = 4) and of the first 32 neurons of z^(3) (L = 3, the
      depth-3 sub-network) by backpropagation, per layer λ_b δδᵀ + (λ_W/n_{ℓ−1}) (δδᵀ)(aᵀa), for three
@@ -22,7 +23,8 @@ What this script does:
      y = n(MC − Θ) is compared with Θ¹ (z = (y − Θ¹)/se; z∞ = y/se is the distance from the
      infinite-width value), and the leftover y − Θ¹ is fitted with c/n over the three widths.
 
-Run: taskset -c 0 bench/.venv/bin/python bench/nt/check_ntk_two_inputs.py [--quick]   (one thread)
+Run: taskset -c 0 bench/.venv/bin/python bench/nt/check_ntk_two_inputs.py [--quick | --theory-only]  (one thread;
+     full run ≈ 6 min, --quick ≈ 1.5 min)
 """
 import os
 import sys
@@ -199,10 +201,59 @@ def theory(act, L, widths, cb, cw, lb, lw, gram):
     return out
 
 
+_D2 = {"tanh": lambda t: -2 * np.tanh(t) * (1 - np.tanh(t) ** 2),
+       "erf": lambda t: -4 / np.sqrt(np.pi) * t * np.exp(-t * t)}
+
+
+def analytic_gradients(act, k):
+    """TwoInputNTK.gradients: (∂⟨σ_aσ_b⟩/∂K_e as Vertex.gradient, ∂⟨σ′₁σ′₂⟩/∂K_e), e = (11), (12), (22):
+    ∂⟨σσ⟩/∂K₁₁ = (⟨uσ′(u)σ(v)⟩ − K₁₂⟨σ′σ′⟩)/(2K₁₁); ∂⟨σ′σ′⟩/∂K₁₂ = ⟨σ″σ″⟩ (Price),
+    ∂⟨σ′σ′⟩/∂K₁₁ = (⟨uσ″(u)σ′(v)⟩ − K₁₂⟨σ″σ″⟩)/(2K₁₁); rectified: ⟨σ″σ″⟩ = (a₊ − a₋)²/(2π√det K), uσ″ = 0."""
+    k11, k12, k22 = k
+    s = np.sqrt(k11 * k22)
+    d = s - k12
+    pr = Pair(act, k)
+    f, fd = ACTS[act]
+    dd = pr.E(pr.du * pr.dv)
+    h1 = _gauss1(lambda t: t * fd(t) * f(t), k11) / k11
+    h2 = _gauss1(lambda t: t * fd(t) * f(t), k22) / k22
+    if act == "relu":
+        m1 = m2 = pr.E(pr.su * pr.sv)
+        g12, e1, e2 = 1 / (2 * np.pi * np.sqrt(d * (2 * s - d))), 0.0, 0.0
+    else:
+        m1, m2 = pr.E(pr.u * pr.du * pr.sv), pr.E(pr.su * pr.v * pr.dv)
+        s2u, s2v = _D2[act](pr.u), _D2[act](pr.v)
+        g12, e1, e2 = pr.E(s2u * s2v), pr.E(pr.u * s2u * pr.dv), pr.E(pr.du * pr.v * s2v)
+    c11, c22 = (m1 - k12 * dd) / (2 * k11), (m2 - k12 * dd) / (2 * k22)
+    return (np.array([[h1, 0, 0], [c11, dd, c22], [0, 0, h2]]),
+            np.array([(e1 - k12 * g12) / (2 * k11), g12, (e2 - k12 * g12) / (2 * k22)]))
+
+
+def analytic_hessians(act, k):
+    """TwoInputNTK.hessians: central differences of analytic_gradients (steps h = 0.01·t·scale and h/2,
+    Richardson; t = min(1, 1 − cos, 1 + cos)), symmetrized. Returns H_σσ[p][e][g], H_σ′σ′[e][g]."""
+    k = np.array(k, float)
+    s = np.sqrt(k[0] * k[2])
+    t = min(1.0, (s - k[1]) / s, (s + k[1]) / s)
+    steps = 1e-2 * t * np.array([k[0], s, k[2]])
+    hs, hd = np.zeros((3, 3, 3)), np.zeros((3, 3))
+    for g in range(3):
+        def at(step):
+            kk = k.copy()
+            kk[g] += step
+            return analytic_gradients(act, kk)
+        h = steps[g]
+        (p1s, p1d), (m1s, m1d), (p2s, p2d), (m2s, m2d) = at(h), at(-h), at(h / 2), at(-h / 2)
+        hs[:, :, g] = (4 * (p2s - m2s) / h - (p1s - m1s) / (2 * h)) / 3
+        hd[:, g] = (4 * (p2d - m2d) / h - (p1d - m1d) / (2 * h)) / 3
+    return 0.5 * (hs + np.transpose(hs, (0, 2, 1))), 0.5 * (hd + hd.T)
+
+
 def swift_mirror(act, L, widths, cb, cw, lb, lw, gram):
-    """Line-by-line mirror of TwoInputNTK.swift (pair (12) only): ⟨∂A⟩, ⟨∂B⟩ from the entries of
-    Vertex.gradient (⟨σ″(u)σ(v)⟩ = 2∂⟨σσ⟩/∂K₁₁ etc.), the mixed moments M reused for 𝒫 at the next
-    layer. Returns [(Θ₁₂, Θ¹₁₂)] per layer."""
+    """Line-by-line mirror of TwoInputNTK.offDiagonal (pair (12) only): analytic gradients, Hessians
+    by differences of gradients, ⟨∂A⟩, ⟨∂B⟩ from the entries of the ⟨σσ⟩ gradient
+    (⟨σ″(u)σ(v)⟩ = 2∂⟨σσ⟩/∂K₁₁ etc.), the mixed moments M reused for 𝒫 at the next layer.
+    Returns [(Θ₁₂, Θ¹₁₂)] per layer."""
     k = cb[0] + cw[0] * np.array([gram[0, 0], gram[0, 1], gram[1, 1]])
     theta = lb[0] + lw[0] * gram[0, 1]
     v, k1, fc, th1 = np.zeros((3, 3)), np.zeros(3), np.zeros(3), 0.0
@@ -212,9 +263,8 @@ def swift_mirror(act, L, widths, cb, cw, lb, lw, gram):
     for l in range(1, L):
         Cb, Cw, Lb, Lw = cb[l], cw[l], lb[l], lw[l]
         r = 0.0 if l == 1 else widths[l] / widths[l - 1]
-        g, H = kderiv(lambda a, b, c: moments(act, (a, b, c)), k)
-        grad, hss = g[:, :3].T, np.transpose(H[:, :, :3], (2, 0, 1))
-        gdd, hdd = g[:, 4], H[:, :, 4]
+        grad, gdd = analytic_gradients(act, k)
+        hss, hdd = analytic_hessians(act, k)
         mom = moments(act, k)
         ss, dd = mom[:3], mom[4]
         if prev is not None:
@@ -228,7 +278,6 @@ def swift_mirror(act, L, widths, cb, cw, lb, lw, gram):
         m11 = pr.E(pr.su ** 2 * pr.du * pr.dv)
         m12 = pr.E(pr.su * pr.du * pr.sv * pr.dv)
         m22 = pr.E(pr.du * pr.sv ** 2 * pr.dv)
-        M = np.array([[m11, m12], [m12, m22]])
         mixed = [m11, m12, m22]
         four = [pr.E(pr.sv ** (4 - m) * pr.su ** m) for m in range(5)]
         J = Cw * grad
@@ -242,7 +291,7 @@ def swift_mirror(act, L, widths, cb, cw, lb, lw, gram):
         dDD = gdd @ k1 + 0.5 * np.sum(hdd * v)
         stein = 2 * p[0, 0] * gdd[0] + (p[0, 1] + p[1, 0]) * gdd[1] + 2 * p[1, 1] * gdd[2]
         th1New = r * (Lw * dSS + Cw * (th1 * dd + theta * dDD + gdd @ fc + stein))
-        prev = (theta, M)
+        prev = (theta, np.array([[m11, m12], [m12, m22]]))
         theta = Lb + Lw * ss[1] + Cw * dd * theta
         k = Cb + Cw * ss
         v, k1, fc, th1 = vNew, k1New, fNew, th1New
@@ -440,15 +489,35 @@ def main():
         print(f"   {act:5s} max rel. diff Θ, Θ¹ (diagonal) = {worst:.1e};  Θ¹₁₂ per layer "
               f"{[round(th[l]['Th1'][1], 5) for l in range(Ld)]};  Swift mirror max |ΔΘ¹₁₂| = {wm:.1e}")
 
-    # 2. Merging inputs: Θ¹₁₂ → Θ¹₁₁ as cos → 1 (equal norms).
-    print("\n2. Merging inputs (|x|²/n₀ = 1, L = 4, n equal, C_b = 0.1, λ = 1): Θ¹₁₂ at cos = 0.9, 0.99, 0.999, 0.9999 vs Θ¹₁₁")
+    # 2. Merging inputs: Θ¹₁₂ → Θ¹₁₁ as cos → 1 (Swift path: analytic gradients; differences of values,
+    #    as in `theory`, lose accuracy once the deficit is ≲ 1e-3).
+    print("\n2. Merging inputs (|x|²/n₀ = 1, L = 4, n equal, C_b = 0.1, λ = 1): Θ¹₁₂ (Swift mirror) at "
+          "cos = 0.9, 0.99, 0.999, 0.9999, 0.99999 vs Θ¹₁₁ (DiagonalNTK port)")
     for act, cwv in (("tanh", 1.0), ("erf", 1.0), ("relu", 2.0)):
-        vals = []
-        for c in (0.9, 0.99, 0.999, 0.9999):
-            th = theory(act, 4, [3, 64, 64, 64], [0.1] * 4, [cwv] * 4, [1.0] * 4, [1.0] * 4, np.array([[1.0, c], [c, 1.0]]))
-            vals.append(th[3]["Th1"][1])
-        print(f"   {act:5s} Θ¹₁₂ = {', '.join(f'{x:.5f}' for x in vals)};  Θ¹₁₁ = {th[3]['Th1'][0]:.5f}")
+        args = (act, 4, [3, 64, 64, 64], [0.1] * 4, [cwv] * 4, [1.0] * 4, [1.0] * 4)
+        vals = [swift_mirror(*args, np.array([[1.0, c], [c, 1.0]]))[3][1] for c in (0.9, 0.99, 0.999, 0.9999, 0.99999)]
+        print(f"   {act:5s} Θ¹₁₂ = {', '.join(f'{x:+.5f}' for x in vals)};  Θ¹₁₁ = {diagonal_ntk(*args, 1.0)[3][1]:+.5f}")
+
+    # Reference values for TwoInputNTK.compute (ntk parameterization): x = [[1, 0], [0.3, 0.8]] (n₀ = 2).
+    print("\n   Reference values for TwoInputNTK.compute, x = [[1, 0], [0.3, 0.8]]; (11), (22) from the DiagonalNTK port:")
+    xr = np.array([[1.0, 0.0], [0.3, 0.8]])
+    gr = xr @ xr.T / 2
+    refs = [("relu", 4, [2, 64, 64, 64], [0.1] * 4, [2.0] * 4, [1.0] * 4, [1.0] * 4),
+            ("tanh", 4, [2, 64, 64, 64], [0.0] * 4, [1.0] * 4, [0.5] * 4, [2.0] * 4),
+            ("erf", 3, [2, 64, 64], [0.0] * 3, [1.0] * 3, [1.0] * 3, [1.0] * 3),
+            ("tanh", 4, [2, 64, 32, 96], [0.1, 0.0, 0.2, 0.05], [1.0, 2.0, 1.5, 1.2], [0.5, 1.0, 0.3, 2.0],
+             [2.0, 1.0, 0.7, 1.5])]
+    for act, L, wd_, cb_, cw_, lb_, lw_ in refs:
+        m12 = swift_mirror(act, L, wd_, cb_, cw_, lb_, lw_, gr)[-1]
+        d11 = diagonal_ntk(act, L, wd_, cb_, cw_, lb_, lw_, gr[0, 0])[-1]
+        d22 = diagonal_ntk(act, L, wd_, cb_, cw_, lb_, lw_, gr[1, 1])[-1]
+        print(f"   {act} L={L} widths={wd_[1:]} cb={cb_} cw={cw_} λb={lb_} λW={lw_}:\n"
+              f"      ntk = [{d11[0]:.10f}, {m12[0]:.10f}, {d22[0]:.10f}]  ntkCorrection = "
+              f"[{d11[1]:.10f}, {m12[1]:.10f}, {d22[1]:.10f}]")
     print(f"   [{time.time() - t0:.0f} s]")
+
+    if "--theory-only" in sys.argv:
+        return
 
     # 3. Monte Carlo.
     X = make_inputs()
