@@ -10,7 +10,7 @@ import Linalg
 /// - vertex: V^(L)_{(δ₁δ₂)(δ₃δ₄)} in units of 1/n_{L−1}: every quadruple for N ≤ 4 inputs; for
 ///   5 ≤ N ≤ 8, quadruples of at most two distinct inputs (null otherwise);
 /// - excess_kurtosis[δ] = 3V_{(δδ)(δδ)}/(n_{L−1} K_δδ²);
-/// - ntk_mean: Θ^(L) with Θ¹/n_{L−1} on the diagonal (off the diagonal: Θ^(L));
+/// - ntk_mean: Θ^(L) + Θ¹/n_{L−1}, the off-diagonal Θ¹ from the two-input recursion (`TwoInputNTK`);
 /// - ntk_variance[δ]: Var(Ĥ_δδ) of one output component;
 /// - dntk_p, dntk_q, ddntk_r … ddntk_u [δ]: the dNTK–preactivation cross-correlations and ddNTK means of
 ///   one input (PDLT ch. 11; `DiagonalDifferentialNTK`), in units of 1/n_{L−1}, on the first four inputs;
@@ -37,9 +37,19 @@ public enum FiniteWidthRecord {
         // Off the diagonal: the metric correction from the two-input recursion of each pair, which
         // also gives the vertex.
         let pairs = try Vertex.pairs(spec: spec, x: x)
+        var uncorrected: [String] = []
         for a in 0..<n { for b in (a + 1)..<n {
             nngp[a, b] += pairs[a][b - a].metricCorrection[1] / nPrev
             nngp[b, a] = nngp[a, b]
+            // The NTK mean's off-diagonal correction from the two-input recursion (TwoInputNTK).
+            // Parallel, unequal inputs without biases have a singular pair kernel: left at n = ∞ and named in the notes.
+            do {
+                let t = try TwoInputNTK.compute(spec: spec, x: try Matrix([x.row(a), x.row(b)]))
+                ntk[a, b] += t.ntkCorrection[1] / nPrev
+                ntk[b, a] = ntk[a, b]
+            } catch is TwoInputNTKError {
+                uncorrected.append("(\(a),\(b))")
+            }
         } }
         let differential = (0..<min(n, 4)).map { d in
             DiagonalDifferentialNTK.compute(spec: spec, q0: x.row(d).reduce(0) { $0 + $1 * $1 } / Double(x.cols)).statistics(layer: spec.depth)
@@ -57,7 +67,9 @@ public enum FiniteWidthRecord {
             ("nngp_infinite", .matrix(infinite.nngp)), ("ntk_infinite", .matrix(infinite.ntk)),
             ("metric_correction", .vector(k1)), ("ntk_correction", .vector(th1)),
             ("width_of_last_hidden_layer", .int(Int(nPrev))), ("aspect_ratio", .number(spec.aspectRatio)),
-            ("notes", .string("corrections in units of 1/n of the last hidden layer; off-diagonal ntk_mean entries are infinite-width values; for more than four inputs, vertex entries with three or four distinct inputs are null")),
+            ("notes", .string("corrections in units of 1/n of the last hidden layer; for more than four inputs, vertex entries with three or four distinct inputs are null"
+                              + (uncorrected.isEmpty ? "" : "; ntk_mean entries " + uncorrected.joined(separator: ", ")
+                                 + " are infinite-width values (parallel inputs with a singular pair kernel)"))),
         ]
         return out
     }

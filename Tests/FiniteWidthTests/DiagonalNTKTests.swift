@@ -42,3 +42,42 @@ import Testing
         #expect(abs(d128) < 0.1 * r128.variance, "\(name): remainder \(d128) vs variance \(r128.variance)")
     }
 }
+
+@Suite struct TwoInputNTKTests {
+    /// Reference values of docs/derivations/ntk-two-inputs.md §9 (the derivation's independent Python
+    /// mirror), and the diagonal entries equal to the single-input recursion.
+    @Test func referenceValuesAndDiagonal() throws {
+        let x = try Matrix([[1, 0], [0.3, 0.8]])
+        let relu = try NetworkSpec(inputDimension: 2, depth: 4, width: 64, activation: .relu, cb: 0.1, cw: 2, lambdaB: 1, lambdaW: 1)
+        let tanh = try NetworkSpec(inputDimension: 2, depth: 4, width: 64, activation: .tanh, cb: 0, cw: 1, lambdaB: 0.5, lambdaW: 2)
+        for (spec, ntk, correction) in [(relu, [6.3, 3.5036140815, 5.76], [0, 1.9833693910, 0]),
+                                         (tanh, [2.4849241401, 1.6389324314, 2.4077350089], [-0.2329384006, -0.1544131937, -0.2530474044])] {
+            let t = try TwoInputNTK.compute(spec: spec, x: x)
+            for i in 0..<3 {
+                #expect(abs(t.ntk[i] - ntk[i]) < 1e-8 * abs(ntk[i]), "\(spec.activation) Θ[\(i)]")
+                #expect(abs(t.ntkCorrection[i] - correction[i]) < 1e-7 * max(abs(correction[i]), 1e-3), "\(spec.activation) Θ¹[\(i)]: \(t.ntkCorrection[i])")
+            }
+            for (i, row) in [(0, 0), (2, 1)] {
+                let d = DiagonalNTKFiniteWidth.compute(spec: spec, q0: x.row(row).reduce(0) { $0 + $1 * $1 } / 2)
+                #expect(abs(t.ntkCorrection[i] - d.ntkCorrection.last!) < 1e-8 * max(abs(d.ntkCorrection.last!), 1))
+            }
+        }
+    }
+
+    /// The off-diagonal NTK mean Θ₁₂ + Θ¹₁₂/n against the ensemble (ReLU at criticality, where the
+    /// correction is several standard errors: the n = ∞ value must be rejected and the order-1/n value
+    /// accepted, |z| < 4). Estimator: Ĥ₁₂ of output component 0, one sample per network.
+    @Test func offDiagonalMeanAgreesWithEnsemble() throws {
+        let n = 32
+        let spec = try NetworkSpec(inputDimension: 3, depth: 4, width: n, outputWidth: 1, activation: .relu, cb: 0, cw: 2)
+        let x = try Matrix([[1.0, 0.5, -0.3], [0.2, -1.0, 0.7]])
+        let t = try TwoInputNTK.compute(spec: spec, x: x)
+        let hs = try Ensemble.map(spec: spec, seed: 31, indices: Array(0..<40000)) { try $0.empiricalNTK(x)[0, 1] }
+        var acc = MomentAccumulator(channels: 1, order: 2)
+        for (k, h) in hs.enumerated() { acc.add(index: k, values: [h]) }
+        let mc = acc.mean(0)
+        let firstOrder = t.ntk[1] + t.ntkCorrection[1] / Double(n)
+        #expect(abs(mc.value - firstOrder) < 4 * mc.standardError, "MC \(mc.value) ± \(mc.standardError) vs Θ + Θ¹/n = \(firstOrder)")
+        #expect(abs(mc.value - t.ntk[1]) > 4 * mc.standardError, "the correction should be resolved: MC \(mc.value) vs Θ \(t.ntk[1])")
+    }
+}
