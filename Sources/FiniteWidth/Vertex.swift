@@ -21,7 +21,12 @@ public enum Vertex {
 
     /// `twoInput` for every pair a ≤ b of the inputs (the pair (a, a) is the single input a).
     public static func pairs(spec: NetworkSpec, x: Matrix) throws -> [[(vertex: [[Double]], metricCorrection: [Double])]] {
-        try (0..<x.rows).map { a in try (a..<x.rows).map { b in try twoInput(spec: spec, x: try Matrix([x.row(a), x.row(b)])) } }
+        // One recursion per pair, on all cores.
+        let flat = try (0..<x.rows).flatMap { a in (a..<x.rows).map { [a, $0] } }.concurrentMap { ab in
+            try twoInput(spec: spec, x: try Matrix([x.row(ab[0]), x.row(ab[1])]))
+        }
+        var k = 0
+        return (0..<x.rows).map { a in (a..<x.rows).map { _ in defer { k += 1 }; return flat[k] } }
     }
 
     /// The N⁴ vertex tensor from the per-pair results of `pairs` (NaN for quadruples of three or more

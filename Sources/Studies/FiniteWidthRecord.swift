@@ -37,6 +37,12 @@ public enum FiniteWidthRecord {
         // Off the diagonal: the metric correction from the two-input recursion of each pair, which
         // also gives the vertex.
         let pairs = try Vertex.pairs(spec: spec, x: x)
+        // The off-diagonal NTK corrections, one two-input recursion per pair, on all cores.
+        let offPairs = (0..<n).flatMap { a in ((a + 1)..<n).map { (a, $0) } }
+        let corrections = try offPairs.map { [$0.0, $0.1] }.concurrentMap { ab -> Result<Double, TwoInputNTKError> in
+            do { return .success(try TwoInputNTK.compute(spec: spec, x: try Matrix([x.row(ab[0]), x.row(ab[1])])).ntkCorrection[1]) }
+            catch let e as TwoInputNTKError { return .failure(e) }
+        }
         var uncorrected: [String] = []
         for a in 0..<n { for b in (a + 1)..<n {
             nngp[a, b] += pairs[a][b - a].metricCorrection[1] / nPrev
@@ -44,8 +50,7 @@ public enum FiniteWidthRecord {
             // The NTK mean's off-diagonal correction from the two-input recursion (TwoInputNTK).
             // Parallel, unequal inputs without biases have a singular pair kernel: left at n = ∞ and named in the notes.
             do {
-                let t = try TwoInputNTK.compute(spec: spec, x: try Matrix([x.row(a), x.row(b)]))
-                ntk[a, b] += t.ntkCorrection[1] / nPrev
+                ntk[a, b] += try corrections[offPairs.firstIndex { $0 == (a, b) }!].get() / nPrev
                 ntk[b, a] = ntk[a, b]
             } catch is TwoInputNTKError {
                 uncorrected.append("(\(a),\(b))")
