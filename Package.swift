@@ -45,12 +45,13 @@ let package = Package(
         .target(name: "Sampling"),
         .target(name: "Statistics"),
         .target(name: "SampledNetworks", dependencies: ["Architecture", "Linalg", "Sampling"]),
-        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth"],
+        .target(name: "Training", dependencies: ["Architecture", "InfiniteWidth", "Linalg"]),
+        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth", "Training"],
                 resources: [.copy("Data")]),
         .target(name: "Report", dependencies: ["Studies", "Plot", "FiniteWidth"]),
         .target(name: "DeepTheory", dependencies: [
             "Linalg", "Gaussian", "Architecture", "InfiniteWidth", "Criticality", "DataIO", "Plot", "Studies", "Report",
-            "Sampling", "SampledNetworks", "Statistics", "FiniteWidth",
+            "Sampling", "SampledNetworks", "Statistics", "FiniteWidth", "Training",
         ]),
         .executableTarget(name: "dlt", dependencies: [
             "DeepTheory",
@@ -67,6 +68,7 @@ let package = Package(
         .testTarget(name: "FiniteWidthTests", dependencies: ["FiniteWidth", "SampledNetworks", "Statistics", "Studies"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "Sampling"]),
         .testTarget(name: "SampledNetworksTests", dependencies: ["SampledNetworks", "InfiniteWidth"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "DataIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["dlt"]),
     ]
 )

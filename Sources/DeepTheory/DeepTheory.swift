@@ -12,3 +12,4 @@
 @_exported import SampledNetworks
 @_exported import Statistics
 @_exported import FiniteWidth
+@_exported import Training

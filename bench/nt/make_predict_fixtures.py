@@ -5,7 +5,7 @@ Run with the venv created by bench/nt/setup_venv.sh:
 
     bench/.venv/bin/python bench/nt/make_predict_fixtures.py
 
-Writes Tests/TrainingFixtures/nt_predict.json.
+Writes Tests/TrainingTests/Fixtures/nt_predict.json.
 
 Networks use the same conventions as make_fixtures.py: depth L = number of
 Dense layers, NT 'ntk' parameterization, cw = W_std^2, cb = b_std^2, output
@@ -48,7 +48,7 @@ from neural_tangents import stax  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
-OUT = os.path.join(REPO, "Tests", "TrainingFixtures", "nt_predict.json")
+OUT = os.path.join(REPO, "Tests", "TrainingTests", "Fixtures", "nt_predict.json")
 
 NOTES = {
     "time_and_learning_rate": (
