@@ -245,3 +245,60 @@ func flatten(_ v: Any) -> [Double] {
         #expect(r.stdout.contains("0 beyond 4 SE"), "\(r.stdout)")
     }
 }
+
+@Suite struct PredictCommandTests {
+    let net = ["--activation", "relu", "--depth", "3", "--cw", "2", "--cb", "0.1"]
+
+    func files(_ w: URL) throws -> [String] {
+        try "1,0.5,0\n-0.3,0.8,1\n0.6,-1,0.2\n0.1,0.1,-0.7\n".write(to: w.appendingPathComponent("Xtr.csv"), atomically: true, encoding: .utf8)
+        try "1,0\n-0.5,1\n0.2,0.3\n0.7,-1\n".write(to: w.appendingPathComponent("Ytr.csv"), atomically: true, encoding: .utf8)
+        try "0.1,0.2,0.3\n-1,0,0.5\n".write(to: w.appendingPathComponent("Xte.csv"), atomically: true, encoding: .utf8)
+        return ["--train", w.appendingPathComponent("Xtr.csv").path, "--targets", w.appendingPathComponent("Ytr.csv").path,
+                "--test", w.appendingPathComponent("Xte.csv").path]
+    }
+
+    /// The contract: {"mean": N_test × k, "covariance": N_test × N_test}; --time inf is the default and
+    /// a long time approaches it; --posterior equals --kernel nngp at t = ∞.
+    @Test func contractKeysAndLimits() throws {
+        let w = try workspace()
+        let data = try files(w)
+        let r = try DLT.run(["predict"] + net + data + ["--kernel", "ntk", "--time", "30", "--learning-rate", "1", "--diag-reg", "0", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try DLT.json(r)
+        let mean = obj["mean"] as! [[Double]], cov = obj["covariance"] as! [[Double]]
+        #expect(mean.count == 2 && mean[0].count == 2 && cov.count == 2 && cov[0].count == 2)
+        let inf = try DLT.json(try DLT.run(["predict"] + net + data))
+        let late = try DLT.json(try DLT.run(["predict"] + net + data + ["--time", "1e9"]))
+        for (a, b) in zip(flatten(inf["mean"]!), flatten(late["mean"]!)) { #expect(abs(a - b) < 1e-8 * max(1, abs(a))) }
+        let post = try DLT.json(try DLT.run(["predict"] + net + data + ["--posterior"]))
+        let nngp = try DLT.json(try DLT.run(["predict"] + net + data + ["--kernel", "nngp", "--time", "inf"]))
+        #expect(flatten(post["mean"]!) == flatten(nngp["mean"]!) && flatten(post["covariance"]!) == flatten(nngp["covariance"]!))
+    }
+
+    /// Bad input: wrong target rows, NaN targets, negative time, unknown kernel, a singular kernel
+    /// (repeated inputs) without --diag-reg: one message, non-zero exit, no output file.
+    @Test func badInputIsRejected() throws {
+        let w = try workspace()
+        let data = try files(w)
+        let out = w.appendingPathComponent("p.json").path
+        let twoRows = w.appendingPathComponent("two.csv").path
+        try "1,0.5,0\n1,0.5,0\n0.6,-1,0.2\n0.1,0.1,-0.7\n".write(to: w.appendingPathComponent("rep.csv"), atomically: true, encoding: .utf8)
+        try "1\n2\nnan\n4\n".write(to: w.appendingPathComponent("ynan.csv"), atomically: true, encoding: .utf8)
+        let cases: [([String], String)] = [
+            (data.enumerated().map { $0.offset == 3 ? twoRows : $0.element }, "--targets has 2 rows"),
+            (data.enumerated().map { $0.offset == 3 ? w.appendingPathComponent("ynan.csv").path : $0.element }, "nan"),
+            (data + ["--time", "-1"], "--time"),
+            (data + ["--kernel", "rbf"], "--kernel"),
+            (data.enumerated().map { $0.offset == 1 ? w.appendingPathComponent("rep.csv").path : $0.element }, "--diag-reg"),
+            (data + ["--posterior", "--time", "3"], "--posterior"),
+        ]
+        for (args, message) in cases {
+            let r = try DLT.run(["predict"] + net + args + ["--output", out])
+            #expect(r.status != 0 && r.stderr.lowercased().contains(message.lowercased()), "\(message): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+        let fixed = try DLT.run(["predict"] + net + data.enumerated().map { $0.offset == 1 ? w.appendingPathComponent("rep.csv").path : $0.element }
+                                + ["--diag-reg", "1e-6"])
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+    }
+}
