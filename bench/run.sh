@@ -37,3 +37,24 @@ if [ -x "$here/.venv/bin/python" ]; then
   echo "Empirical NTK, width 512, L = 4, N = 256 — neural-tangents empirical_ntk_fn (jit, float64, best of its implementations):"
   "$here/.venv/bin/python" "$here/nt/time_empirical_ntk.py" 2>/dev/null
 fi
+
+echo "dlt predict, ReLU L = 3, 2000 training × 1000 test inputs (64 features, 3 target columns), NTK mean + covariance:"
+"$bin/dlt-bench" --write-inputs 2000 "$tmp/Xtr.npy"
+"$bin/dlt-bench" --write-inputs 1000 "$tmp/Xte.npy"
+"$bin/dlt-bench" --write-targets 2000 "$tmp/Ytr.npy"
+for time in inf 30; do
+  best=""
+  for rep in 1 2 3; do
+    t0=$(date +%s.%N)
+    "$bin/dlt" predict --activation relu --depth 3 --cw 2 --cb 0.1 --train "$tmp/Xtr.npy" --targets "$tmp/Ytr.npy" \
+      --test "$tmp/Xte.npy" --time "$time" --output "$tmp/p.npz"
+    t1=$(date +%s.%N)
+    t=$(echo "$t1 - $t0" | bc -l)
+    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+  done
+  printf "  --time %-4s end to end %.3f s\n" "$time" "$best"
+done
+if [ -x "$here/.venv/bin/python" ]; then
+  echo "  neural-tangents gradient_descent_mse_ensemble on the same data (kernels included, jit warm, best of 3):"
+  "$here/.venv/bin/python" "$here/nt/time_predict.py" "$tmp/Xtr.npy" "$tmp/Ytr.npy" "$tmp/Xte.npy" 2>/dev/null | sed 's/^/  /'
+fi

@@ -12,6 +12,7 @@ import Foundation
 //        dlt-bench --profile-differential  per-network cost of the dNTK/ddNTK contractions and the Hessian norm
 //        dlt-bench --profile-normals    cost of the counter-based normals: Philox blocks vs the Box–Muller transform
 //        dlt-bench --write-inputs N F   write the benchmark's N × 64 inputs to F (.npy)
+//        dlt-bench --write-targets N F  write N × 3 targets (sin of the inputs' first features) to F (.npy)
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let t0 = DispatchTime.now().uptimeNanoseconds
@@ -46,6 +47,16 @@ if let i = args.firstIndex(of: "--write-inputs") {
         FileHandle.standardError.write(Data("usage: dlt-bench --write-inputs N FILE.npy\n".utf8)); exit(2)
     }
     try AtomicFile.write(args[i + 2], data: NPY.encode(inputs(n, 64, seed: UInt64(n))))
+    exit(0)
+}
+if let i = args.firstIndex(of: "--write-targets") {
+    guard i + 2 < args.count, let n = Int(args[i + 1]), n > 0 else {
+        FileHandle.standardError.write(Data("usage: dlt-bench --write-targets N FILE.npy\n".utf8)); exit(2)
+    }
+    let x = inputs(n, 64, seed: UInt64(n))
+    var y = Matrix(rows: n, cols: 3)
+    for r in 0..<n { for c in 0..<3 { y[r, c] = Foundation.sin(x[r, c] + x[r, c + 3]) } }
+    try AtomicFile.write(args[i + 2], data: NPY.encode(y))
     exit(0)
 }
 let quick = args.contains("--quick")
