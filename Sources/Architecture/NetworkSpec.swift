@@ -132,6 +132,13 @@ public struct NetworkSpec: Sendable, Equatable {
         return s
     }
 
+    /// The same network with another output width n_L (e.g. the number of target columns).
+    public func with(outputWidth nL: Int) -> NetworkSpec {
+        var s = self
+        s.outputWidth = nL
+        return s
+    }
+
     /// Aspect ratio r = Σ_{ℓ=1}^{L−1} 1/n_ℓ (= L/n for equal widths up to the last layer; Hanin's L/n,
     /// PDLT's expansion parameter, §3.4, §4.6).
     public var aspectRatio: Double { hiddenWidths.reduce(0) { $0 + 1 / Double($1) } }

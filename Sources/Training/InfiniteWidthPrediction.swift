@@ -56,6 +56,27 @@ public enum InfiniteWidthPrediction {
     /// A singular training kernel at t = ∞ without regularization is an error that names `--diag-reg`.
     public static func gradientDescentEnsemble(_ k: Kernels, targets y: Matrix, time: Double?, learningRate: Double = 1,
                                                diagReg: Double = 0, kernel: Kernel) throws -> Result {
+        try ensemble(k, targets: y, time: time, steps: nil, learningRate: learningRate, diagReg: diagReg, kernel: kernel)
+    }
+
+    /// The same ensemble after `steps` steps of discrete gradient descent at learning rate η (what
+    /// `dlt train` does): the residual factor e^{−aλ} of gradient flow becomes (1 − aλ)^T, a = η/(N k), so
+    /// φ(λ) = (1 − (1 − aλ)^T)/λ; NNGP covariance K_tt − 2K_td M K_dt + K_td M K_dd M K_dt with M = U φ Uᵀ.
+    /// Stable only for aλ_max < 2 (`stabilityBound`).
+    public static func discreteGradientDescentEnsemble(_ k: Kernels, targets y: Matrix, steps: Int, learningRate: Double,
+                                                       diagReg: Double = 0, kernel: Kernel) throws -> Result {
+        try ensemble(k, targets: y, time: Double(steps), steps: steps, learningRate: learningRate, diagReg: diagReg, kernel: kernel)
+    }
+
+    /// The largest learning rate for which discrete gradient descent on the infinite-width model is
+    /// stable: 2 N k/λ_max of the (regularized) driving kernel.
+    public static func stabilityBound(_ k: Kernels, outputs: Int, diagReg: Double = 0, kernel: Kernel) throws -> Double {
+        let drive = regularize(kernel == .ntk ? k.ntkTrain : k.nngpTrain, diagReg)
+        return 2 * Double(drive.rows * outputs) / (try SymmetricEigen(drive).values.max() ?? 0)
+    }
+
+    static func ensemble(_ k: Kernels, targets y: Matrix, time: Double?, steps: Int?, learningRate: Double,
+                         diagReg: Double, kernel: Kernel) throws -> Result {
         let n = k.nngpTrain.rows
         guard y.rows == n else {
             throw TrainingError.shape("the targets have \(y.rows) rows but there are \(n) training inputs")
@@ -85,9 +106,14 @@ public enum InfiniteWidthPrediction {
         let eig = try SymmetricEigen(regularized)
         let a = learningRate * time / Double(n * y.cols)
         func phi(_ s: Double) throws -> Matrix {
-            // U diag(φ(λ, s)) Uᵀ, φ(λ, s) = −expm1(−max(λ, 0)s)/|λ| (→ s as λ → 0).
+            // U diag(φ(λ, s)) Uᵀ, φ(λ, s) = −expm1(−max(λ, 0)s)/|λ| (→ s as λ → 0); discrete steps:
+            // (1 − (1 − (s/T)λ)^T)/λ (→ s as λ → 0).
             let d = eig.values.map { l -> Double in
                 let lp = max(l, 0)
+                if let steps, steps > 0 {
+                    let step = s / Double(steps)
+                    return lp * s < 1e-300 ? (l >= 0 ? s : 0) : (1 - Foundation.pow(1 - step * lp, Double(steps))) / abs(l)
+                }
                 return lp * s < 1e-300 ? (l >= 0 ? s : 0) : -expm1(-lp * s) / abs(l)
             }
             var scaled = eig.vectors
@@ -97,7 +123,7 @@ public enum InfiniteWidthPrediction {
         let pa = try phi(a)
         let mean = try Matrix.product(driveTestTrain, try Matrix.product(pa, y))
         var cov = k.nngpTest
-        if kernel == .nngp {
+        if kernel == .nngp && steps == nil {
             try cov.addProduct(k.nngpTestTrain, try Matrix.product(try phi(2 * a), kdt), alpha: -1)
         } else {
             let t = try Matrix.product(pa, driveTestTrain.transposed)

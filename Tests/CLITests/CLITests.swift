@@ -302,3 +302,30 @@ func flatten(_ v: Any) -> [Double] {
         #expect(fixed.status == 0, "\(fixed.stderr)")
     }
 }
+
+@Suite struct TrainCommandTests {
+    /// The contract keys; every --model; bad input refused with no output file.
+    @Test func contractKeysAndBadInput() throws {
+        let w = try workspace()
+        let data = try PredictCommandTests().files(w)
+        let net = ["--activation", "relu", "--depth", "3", "--width", "32", "--cw", "2", "--cb", "0.1"]
+        for model in ["network", "linearized", "quadratic"] {
+            let r = try DLT.run(["train"] + net + data + ["--networks", "4", "--steps", "5", "--learning-rate", "0.3", "--seed", "1",
+                                                          "--model", model, "--format", "json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let obj = try DLT.json(r)
+            for key in ["test_mean", "test_mean_se", "test_covariance", "train_loss", "ntk_change", "ntk_change_se", "theory"] {
+                #expect(obj[key] != nil, "\(model): \(key)")
+            }
+            #expect((obj["train_loss"] as! [Double]).count == 6)
+            let theory = obj["theory"] as! [String: Any]
+            #expect(theory["mean"] != nil && theory["covariance"] != nil)
+        }
+        let out = w.appendingPathComponent("t.json").path
+        for (extra, message) in [(["--model", "cubic"], "--model"), (["--networks", "1"], "--networks"), (["--steps", "-2"], "--steps")] {
+            let r = try DLT.run(["train"] + net + data + extra + ["--output", out])
+            #expect(r.status != 0 && r.stderr.contains(message), "\(message): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+    }
+}
