@@ -8,9 +8,9 @@ q̄ = (dc) for q = (cd); B_pq = n Cov(ĥ_p, ĥ_q) (ĥ the NTK mean given the lay
 n E[Ĥ_{jk;ab} Ĥ_{jk;cd}] (j ≠ k).  On a diagonal pair it is DiagonalNTK.swift's B + 2O.
 
 What this script does:
-  1. theory: a line-by-line mirror of TwoInputNTKVariance.swift (analytic K-gradients) and an
-     independent reference (K-gradients by central differences of the Gaussian moments, generic
-     tensor loops); checks that they agree, that the diagonal entries equal a port of DiagonalNTK.swift
+  1. theory: a line-by-line mirror of TwoInputNTKVariance.swift (analytic K-gradients) and a second
+     implementation of the same recursions (K-gradients by central differences of the Gaussian moments,
+     tensors over ordered input pairs, B and F from the law of total covariance written out); checks that they agree, that the diagonal entries equal a port of DiagonalNTK.swift
      (per-layer hyperparameters, unequal widths), and that Σ → the diagonal value as the inputs merge;
      prints reference values for the Swift code;
   2. Monte Carlo (JAX, float32 networks, float64 statistics): depth-4 networks of hidden width n =
@@ -26,7 +26,8 @@ What this script does:
      the three widths gives T (z_T).
 
 Run: taskset -c 0 bench/.venv/bin/python bench/nt/check_ntk_covariance.py [--quick | --theory-only]
-     [--save FILE.npz | --load FILE.npz] (the group sums of the Monte Carlo); one thread, full run ≈ 6 min
+     [--save FILE.npz | --load FILE.npz] (the group sums of the Monte Carlo); one thread, full run ≈ 7.5 min
+     (440 s with another job on the second core), --quick ≈ 1.5 min
 """
 import os
 import sys
@@ -141,13 +142,13 @@ def swift_mirror(act, L, widths, cb, cw, lb, lw, gram):
 
 
 # ----------------------------------------------------------------------------------------------
-# 1b. Independent reference: K-gradients of all moments by central differences (kderiv), generic
-#     tensors over inputs (O as E over the four-index products, B/F from the law of total covariance).
+# 1b. Second implementation (same derivation, different bookkeeping): K-gradients of all moments by
+#     central differences (kderiv), 2⁴ tensors over ordered input pairs, the law of total covariance
+#     written out for B and F.
 # ----------------------------------------------------------------------------------------------
 
 
 def reference(act, L, widths, cb, cw, lb, lw, gram):
-    f_, d_ = ACTS[act]
     G = np.array([[gram[0, 0], gram[0, 1]], [gram[0, 1], gram[1, 1]]])
     K = cb[0] + cw[0] * G
     Th = lb[0] + lw[0] * G                      # 2 × 2 over inputs
@@ -442,7 +443,7 @@ def main():
     print("Two-input NTK covariance at order 1/n (docs/derivations/ntk-covariance-two-inputs.md)\n")
 
     # 1. Mirror vs reference vs DiagonalNTK port.
-    print("1. Swift mirror vs reference (finite-difference gradients, generic tensors) vs DiagonalNTK port;\n"
+    print("1. Swift mirror vs a second implementation (finite-difference gradients, tensors over ordered pairs) vs DiagonalNTK port;\n"
           "   depth 5, per-layer C_b, C_W, λ, widths [3, 64, 32, 96, 64], gram [[1, 0.4], [0.4, 1.3]]")
     Ld, wd = 5, [3, 64, 32, 96, 64]
     lbd, lwd, cbd = [0.5, 1.0, 0.3, 2.0, 1.0], [2.0, 1.0, 0.7, 1.5, 1.0], [0.1, 0.0, 0.2, 0.05, 0.1]
@@ -455,7 +456,7 @@ def main():
         d2 = diagonal_port(act, Ld, wd, cbd, cwd, lbd, lwd, gram[1, 1])
         wr = max(np.abs(ref[l - 1] - mir[l]["S"]).max() / np.abs(mir[l]["S"]).max() for l in range(1, Ld))
         wdg = max(max(abs(mir[l]["S"][0, 0] - d1[l]) / d1[l], abs(mir[l]["S"][2, 2] - d2[l]) / d2[l]) for l in range(1, Ld))
-        print(f"   {act:5s} max rel |mirror − reference| = {wr:.1e};  max rel |Σ₁₁ − (B + 2O)|, |Σ₂₂ − (B + 2O)| = {wdg:.1e};"
+        print(f"   {act:5s} max rel |mirror − second| = {wr:.1e};  max rel |Σ₁₁ − (B + 2O)|, |Σ₂₂ − (B + 2O)| = {wdg:.1e};"
               f"  Σ^(5) = {np.round(mir[-1]['S'][np.triu_indices(3)], 4).tolist()}")
 
     # Merging inputs: Σ → (B + 2O) of the single input in every entry.
