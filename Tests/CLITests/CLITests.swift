@@ -329,3 +329,19 @@ func flatten(_ v: Any) -> [Double] {
         }
     }
 }
+
+@Suite struct LinearCommandTests {
+    /// Direct = kernel form, closed-form GD = iterated GD, for every feature map; bad features refused.
+    @Test func solutionsAgree() throws {
+        let w = try workspace()
+        let data = try PredictCommandTests().files(w)
+        for features in ["identity", "random:30", "polynomial:3"] {
+            let r = try DLT.run(["linear", "--features", features] + data + ["--steps", "20", "--learning-rate", "0.5", "--ridge", "1e-3"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let gaps = try DLT.json(r)["max_difference"] as! [String: Double]
+            #expect(gaps["direct_vs_kernel"]! < 1e-8 && gaps["closed_form_vs_iterated"]! < 1e-10, "\(features): \(gaps)")
+        }
+        let bad = try DLT.run(["linear", "--features", "random:0"] + data)
+        #expect(bad.status != 0 && bad.stderr.contains("--features"))
+    }
+}
