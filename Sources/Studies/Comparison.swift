@@ -10,9 +10,10 @@ public enum Comparison {
         public var firstOrder: Double
         public var measured: Double
         public var standardError: Double
-        /// For quantities already scaled by n (P … U): the O(L/n) correction that an O(1/n²) remainder of
-        /// the unscaled quantity becomes, r × the largest magnitude in its family (P, Q or R … U: the
-        /// small members get corrections from the large ones; docs/derivations/dntk.md §8.2).
+        /// For the NTK covariance and the (n-scaled) dNTK/ddNTK statistics: the relative O(L/n) remainder
+        /// bounded by 3r × the largest magnitude in the quantity's family (P, Q; R … U; the covariance
+        /// entries): the small members get corrections from the large ones, and the verification tables of
+        /// docs/derivations (dntk.md §8.2, ntk-covariance-two-inputs.md) show relative remainders up to ≈ 3r.
         public var scaledRemainder: Double? = nil
         public var z: Double { (measured - firstOrder) / standardError }
         /// (1/n correction)² / |∞ value|: the size of an O(1/n²) remainder.
@@ -34,6 +35,14 @@ public enum Comparison {
 
     static func value(_ pairs: [(String, JSONValue)], _ key: String) -> JSONValue? { pairs.first { $0.0 == key }?.1 }
 
+    static func flatNumbers(_ v: JSONValue?) -> [Double] {
+        switch v {
+        case let .number(x)?: return [x]
+        case let .array(items)?: return items.flatMap { flatNumbers($0) }
+        default: return []
+        }
+    }
+
     static func number(_ v: JSONValue?, _ path: [Int]) -> Double? {
         var cur = v
         for i in path {
@@ -47,6 +56,14 @@ public enum Comparison {
     public static func rows(theory: [(String, JSONValue)], measured: [(String, JSONValue)], inputs n: Int) -> [Row] {
         var rows: [Row] = []
         let aspectRatio = number(value(theory, "aspect_ratio"), [])
+        /// The largest magnitude among the family's theory values: per input for vector keys, over the whole
+        /// tensor for the covariance.
+        func familyScale(_ family: [String], _ path: [Int]) -> Double {
+            family.flatMap { key -> [Double] in
+                if key == "ntk_covariance" { return flatNumbers(value(theory, key)).map(abs) }
+                return number(value(theory, key), path).map { [abs($0)] } ?? []
+            }.max() ?? 0
+        }
         func add(_ q: String, _ key: String, _ infKey: String?, _ path: [Int], label: String, infiniteDefault: Double? = nil,
                  family: [String] = []) {
             guard let t = number(value(theory, key), path), let m = number(value(measured, key), path),
@@ -54,7 +71,7 @@ public enum Comparison {
             let inf = infKey.flatMap { number(value(theory, $0), path) } ?? infiniteDefault
             var row = Row(quantity: q, index: label, infinite: inf, firstOrder: t, measured: m, standardError: se)
             if !family.isEmpty, let r = aspectRatio {
-                row.scaledRemainder = r * family.compactMap { number(value(theory, $0), path).map(abs) }.max()!
+                row.scaledRemainder = 3 * r * familyScale(family, path)
             }
             rows.append(row)
         }
@@ -69,6 +86,12 @@ public enum Comparison {
         for a in 0..<n { add("ntk_variance", "ntk_variance", nil, [a], label: "\(a)", infiniteDefault: 0) }
         // dNTK–preactivation cross-correlations and ddNTK means (n·E[…], zero at infinite width), on the
         // inputs where both sides have them.
+        if n <= 4 {
+            for a in 0..<n { for b in a..<n { for c in 0..<n { for d in c..<n where (a, b) <= (c, d) {
+                add("ntk_covariance", "ntk_covariance", nil, [a, b, c, d], label: "(\(a)\(b))(\(c)\(d))", infiniteDefault: 0,
+                    family: ["ntk_covariance"])
+            } } } }
+        }
         for family in [["dntk_p", "dntk_q"], ["ddntk_r", "ddntk_s", "ddntk_t", "ddntk_u"]] {
             for key in family {
                 for a in 0..<n { add(key, key, nil, [a], label: "\(a)", infiniteDefault: 0, family: family) }

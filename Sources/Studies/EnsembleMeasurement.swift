@@ -49,7 +49,8 @@ public struct EnsembleMeasurement: Sendable {
         let p = EnsembleMeasurement.pairs(n).count
         let vertex = (n <= EnsembleMeasurement.vertexMaxInputs && spec.outputWidth >= 2) ? p * p : 0
         let differential = EnsembleMeasurement.differentialInputs(spec, n, derivatives) * EnsembleMeasurement.differentialChannels
-        perNetwork = MomentAccumulator(channels: p + vertex + p + n + differential, order: 2)
+        let covariance = n <= EnsembleMeasurement.vertexMaxInputs ? p * (p + 1) / 2 : 0
+        perNetwork = MomentAccumulator(channels: p + vertex + p + n + differential + covariance, order: 2)
         perComponent = MomentAccumulator(channels: n, order: 8)
         networks = 0
     }
@@ -58,6 +59,7 @@ public struct EnsembleMeasurement: Sendable {
     public mutating func run(x: Matrix, seed: UInt64, indices: [Int], workers: Int? = nil,
                              progress: (@Sendable (Int) -> Void)? = nil) throws {
         let spec = self.spec, pairs = self.pairs, withVertex = self.withVertex, n = inputs, nd = differentialInputs
+        let withCovariance = n <= EnsembleMeasurement.vertexMaxInputs
         let counter = ProgressCounter(progress)
         let rows = try Ensemble.map(spec: spec, seed: seed, indices: indices, workers: workers) { net -> ([Double], [[Double]]) in
             let (zs, errors) = try net.backward(x, component: 0)
@@ -82,6 +84,10 @@ public struct EnsembleMeasurement: Sendable {
                 let s = try net.differentialNTK(x, input: d)
                 let hessian = try net.hessianNorm(x, input: d, seed: seed, tolerance: 1e-7)
                 values += [s.p, s.q, s.r, s.s, s.t, s.u, hessian.norm]
+            }
+            if withCovariance {
+                let hp = pairs.map { h[$0.0, $0.1] }
+                for i in hp.indices { for j in i..<hp.count { values.append(hp[i] * hp[j]) } }
             }
             counter.tick()
             return (values, (0..<z.cols).map { i in (0..<n).map { z[$0, i] } })
@@ -142,6 +148,21 @@ public struct EnsembleMeasurement: Sendable {
             let k = (0..<n).map { perComponent.normalizedCumulant($0, order) }
             out.append(("kappa\(order)_normalized", .vector(k.map(\.value))))
             out.append(("kappa\(order)_normalized_se", .vector(k.map(\.standardError))))
+        }
+        if n <= EnsembleMeasurement.vertexMaxInputs {
+            // Cov(Ĥ_{δ₁δ₂}, Ĥ_{δ₃δ₄}) of output component 0 from the product channels Ĥ_p Ĥ_q (p ≤ q).
+            let base = differentialOffset + differentialInputs * EnsembleMeasurement.differentialChannels
+            func productIndex(_ i: Int, _ j: Int) -> Int { let (a, b) = (min(i, j), max(i, j)); return base + a * p - a * (a - 1) / 2 + (b - a) }
+            func covariance(_ a: Int, _ b: Int, _ c: Int, _ d: Int) -> MomentAccumulator.Estimate {
+                let pi = pairIndex(a, b), qi = pairIndex(c, d)
+                return perNetwork.estimate(channels: [productIndex(pi, qi), ntkOffset + pi, ntkOffset + qi]) { m in m[0][1] - m[1][1] * m[2][1] }
+            }
+            func tensor(_ f: (MomentAccumulator.Estimate) -> Double) -> JSONValue {
+                .array((0..<n).map { a in .array((0..<n).map { b in .array((0..<n).map { c in .array((0..<n).map { d in
+                    .number(f(covariance(a, b, c, d))) }) }) }) })
+            }
+            out.append(("ntk_covariance", tensor(\.value)))
+            out.append(("ntk_covariance_se", tensor(\.standardError)))
         }
         out.append(("networks", .int(networks)))
         return out

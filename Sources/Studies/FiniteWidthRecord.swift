@@ -12,6 +12,8 @@ import Linalg
 /// - excess_kurtosis[δ] = 3V_{(δδ)(δδ)}/(n_{L−1} K_δδ²);
 /// - ntk_mean: Θ^(L) + Θ¹/n_{L−1}, the off-diagonal Θ¹ from the two-input recursion (`TwoInputNTK`);
 /// - ntk_variance[δ]: Var(Ĥ_δδ) of one output component;
+/// - ntk_covariance: Cov(Ĥ_{δ₁δ₂}, Ĥ_{δ₃δ₄}) of one output component (`TwoInputNTKVariance`), for quadruples of
+///   at most two distinct inputs (null otherwise; N ≤ 8);
 /// - dntk_p, dntk_q, ddntk_r … ddntk_u [δ]: the dNTK–preactivation cross-correlations and ddNTK means of
 ///   one input (PDLT ch. 11; `DiagonalDifferentialNTK`), in units of 1/n_{L−1}, on the first four inputs;
 /// plus the infinite-width values and the corrections as separate keys.
@@ -61,6 +63,23 @@ public enum FiniteWidthRecord {
         }
         var out: [(String, JSONValue)] = [("nngp", .matrix(nngp))]
         if n <= 8 {
+            // Cov(Ĥ_{δ₁δ₂}, Ĥ_{δ₃δ₄}) of one output component for quadruples of at most two distinct
+            // inputs, from the two-input recursion of each pair (TwoInputNTKVariance), divided by n_{L−1}.
+            var cov = [[[[Double]]]](repeating: [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: .nan, count: n), count: n), count: n), count: n)
+            for d in 0..<n { cov[d][d][d][d] = ntkVar[d] }
+            let blocks = try offPairs.map { [$0.0, $0.1] }.concurrentMap { ab -> [[Double]]? in
+                do { return try TwoInputNTKVariance.compute(spec: spec, x: try Matrix([x.row(ab[0]), x.row(ab[1])])) }
+                catch is TwoInputNTKError { return nil }
+            }
+            for (i, (a, b)) in offPairs.enumerated() {
+                guard let block = blocks[i] else { continue }
+                let idx = [a, b]
+                func pair(_ u: Int, _ v: Int) -> Int { u == v ? (u == 0 ? 0 : 2) : 1 }
+                for u in 0..<2 { for v in 0..<2 { for s in 0..<2 { for t in 0..<2 {
+                    cov[idx[u]][idx[v]][idx[s]][idx[t]] = block[pair(u, v)][pair(s, t)] / nPrev
+                } } } }
+            }
+            out.append(("ntk_covariance", .array(cov.map { .array($0.map { .array($0.map { .array($0.map { $0.isNaN ? .null : .number($0) }) }) }) })))
             let v = n <= 4 ? try Vertex.fullTensor(spec: spec, x: x) : Vertex.tensor(pairs, inputs: n)
             out.append(("vertex", .array(v.map { .array($0.map { .array($0.map { .array($0.map { $0.isNaN ? .null : .number($0) }) }) }) })))
         }

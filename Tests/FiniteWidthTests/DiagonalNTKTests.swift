@@ -81,3 +81,25 @@ import Testing
         #expect(abs(mc.value - t.ntk[1]) > 4 * mc.standardError, "the correction should be resolved: MC \(mc.value) vs Θ \(t.ntk[1])")
     }
 }
+
+@Suite struct TwoInputNTKVarianceTests {
+    /// Reference values of docs/derivations/ntk-covariance-two-inputs.md (its independent Python
+    /// mirror), and the (11),(11) entry equal to the single-input NTK variance B + 2O.
+    @Test func referenceValuesAndDiagonal() throws {
+        let x = try Matrix([[1, 0], [0.3, 0.8]])
+        let relu = try NetworkSpec(depth: 4, width: 64, activation: .relu, cb: 0.1, cw: 2, lambdaB: 1, lambdaW: 1)
+        let tanh = try NetworkSpec(depth: 4, width: 64, activation: .tanh, cb: 0, cw: 1, lambdaB: 0.5, lambdaW: 2)
+        let expected: [[[Double]]] = [
+            [[207.1150000000, 87.3575186663, 105.0080450161], [87.3575186663, 61.0068037019, 77.6718970269], [105.0080450161, 77.6718970269, 164.4010000000]],
+            [[9.5950792727, 5.4563363276, 8.1440040494], [5.4563363276, 4.0683193620, 5.2130076778], [8.1440040494, 5.2130076778, 8.8307731551]],
+        ]
+        for (spec, e) in zip([relu, tanh], expected) {
+            let s = try TwoInputNTKVariance.compute(spec: spec, x: x)
+            for i in 0..<3 { for j in 0..<3 {
+                #expect(abs(s[i][j] - e[i][j]) < 1e-7 * abs(e[i][j]), "\(spec.activation) [\(i)][\(j)]: \(s[i][j]) vs \(e[i][j])")
+            } }
+            let d = DiagonalNTKFiniteWidth.compute(spec: spec.with(inputDimension: 2), q0: 0.5)
+            #expect(abs(s[0][0] - (d.b.last! + 2 * d.o.last!)) < 1e-9 * s[0][0])
+        }
+    }
+}
