@@ -16,7 +16,8 @@ import Linalg
 /// 12, 16, 12, 10, 10, 10 independent components. All-equal components are the single-input values.
 ///
 /// Recursion, layer ℓ → ℓ+1 (digits name the δ's; ⟨·⟩ over (z₀, z₁) ~ N(0, K^(ℓ)); σ″, σ‴ written out are the
-/// pathwise ones, 0 for ReLU; ⟨∂F⟩ = K⁻¹(⟨z₀F⟩, ⟨z₁F⟩) is the Stein derivative, exact across kinks; "·"
+/// pathwise ones, 0 for ReLU; ⟨∂F⟩ = K⁻¹(⟨z₀F⟩, ⟨z₁F⟩) is the Stein derivative, exact across kinks (for σ
+/// without kinks computed as ⟨∂F/∂z_γ⟩, the same number, well conditioned as the inputs merge); "·"
 /// contracts the free last index of a tensor, or both last indices of Π with ⟨∂·⟩ on each side;
 /// G_ab = ⟨σ′_aσ′_b⟩, w_ab = λ_Wσ′_aσ_b + C_WΘ_abσ″_aσ′_b, u_ab = λ_Wσ″_aσ_b + C_WΘ_abσ‴_aσ′_b,
 /// v_ab = λ_Wσ′_aσ′_b + C_WΘ_abσ″_aσ″_b; r = n_ℓ/n_{ℓ−1}, hyperparameters of layer ℓ+1):
@@ -175,8 +176,21 @@ public enum TwoInputDifferentialNTK {
             return acc
         }
 
-        /// (⟨∂₀F⟩, ⟨∂₁F⟩) = K⁻¹(⟨z₀F⟩, ⟨z₁F⟩) for F = Σ_t c_t Π_f σ^(f.0)(z_{f.1}) (Stein's lemma).
+        /// (⟨∂₀F⟩, ⟨∂₁F⟩) for F = Σ_t c_t Π_f σ^(f.0)(z_{f.1}) (factor orders ≤ 2). Smooth σ (no kinks): the
+        /// product rule inside the average, well conditioned for nearly parallel inputs. With kinks: Stein's
+        /// lemma K⁻¹(⟨z₀F⟩, ⟨z₁F⟩), which includes the jumps of σ′ (pathwise σ″ would miss them).
         mutating func stein(_ terms: [Term]) -> [Double] {
+            if act.kinks.isEmpty {
+                var d = [0.0, 0.0]
+                for term in terms where term.0 != 0 {
+                    for (k, f) in term.1.enumerated() {
+                        var raised = term.1
+                        raised[k] = (f.0 + 1, f.1)
+                        d[f.1] += term.0 * monomial(raised, z: nil)
+                    }
+                }
+                return d
+            }
             var zf = [0.0, 0.0]
             for term in terms where term.0 != 0 {
                 for b in 0..<2 { zf[b] += term.0 * monomial(term.1, z: b) }

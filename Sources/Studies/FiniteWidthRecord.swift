@@ -12,6 +12,8 @@ import Linalg
 /// - excess_kurtosis[δ] = 3V_{(δδ)(δδ)}/(n_{L−1} K_δδ²);
 /// - ntk_mean: Θ^(L) + Θ¹/n_{L−1}, the off-diagonal Θ¹ from the two-input recursion (`TwoInputNTK`);
 /// - ntk_variance[δ]: Var(Ĥ_δδ) of one output component;
+/// - dntk_tensors {p, q, r, s, t, u}: the same statistics with sample indices [δ₀][δ₁][δ₂][δ₃] for N ≤ 4
+///   (`TwoInputDifferentialNTK`; tuples over at most two distinct inputs, null otherwise);
 /// - ntk_covariance: Cov(Ĥ_{δ₁δ₂}, Ĥ_{δ₃δ₄}) of one output component (`TwoInputNTKVariance`), for quadruples of
 ///   at most two distinct inputs (null otherwise; N ≤ 8);
 /// - dntk_p, dntk_q, ddntk_r … ddntk_u [δ]: the dNTK–preactivation cross-correlations and ddNTK means of
@@ -78,6 +80,30 @@ public enum FiniteWidthRecord {
                 for u in 0..<2 { for v in 0..<2 { for s in 0..<2 { for t in 0..<2 {
                     cov[idx[u]][idx[v]][idx[s]][idx[t]] = block[pair(u, v)][pair(s, t)] / nPrev
                 } } } }
+            }
+            if n <= 4 {
+                // The dNTK/ddNTK tensors P … U with sample indices (docs/derivations/dntk-two-inputs.md), in units
+                // of 1/n_{L−1}, for index tuples over at most two distinct inputs (null otherwise).
+                let results = try offPairs.map { [$0.0, $0.1] }.concurrentMap { ab -> TwoInputDifferentialNTK.Result? in
+                    do { return try TwoInputDifferentialNTK.compute(spec: spec, x: try Matrix([x.row(ab[0]), x.row(ab[1])])) }
+                    catch is TwoInputNTKError { return nil }
+                }
+                var tensors = [[[[[Double]]]]](repeating: [[[[Double]]]](repeating: [[[Double]]](repeating: [[Double]](repeating:
+                    [Double](repeating: .nan, count: n), count: n), count: n), count: n), count: 6)
+                for d in 0..<n { for c in 0..<6 { tensors[c][d][d][d][d] = differential[d][c] } }
+                for (i, (a, b)) in offPairs.enumerated() {
+                    guard let r = results[i] else { continue }
+                    let idx = [a, b]
+                    for (c, t) in [r.p, r.q, r.r, r.s, r.t, r.u].enumerated() {
+                        for i0 in 0..<2 { for i1 in 0..<2 { for i2 in 0..<2 { for i3 in 0..<2 {
+                            tensors[c][idx[i0]][idx[i1]][idx[i2]][idx[i3]] = t[i0][i1][i2][i3]
+                        } } } }
+                    }
+                }
+                func json(_ t: [[[[Double]]]]) -> JSONValue {
+                    .array(t.map { .array($0.map { .array($0.map { .array($0.map { $0.isNaN ? .null : .number($0) }) }) }) })
+                }
+                out.append(("dntk_tensors", .object(zip(["p", "q", "r", "s", "t", "u"], tensors).map { ($0, json($1)) })))
             }
             out.append(("ntk_covariance", .array(cov.map { .array($0.map { .array($0.map { .array($0.map { $0.isNaN ? .null : .number($0) }) }) }) })))
             let v = n <= 4 ? try Vertex.fullTensor(spec: spec, x: x) : Vertex.tensor(pairs, inputs: n)

@@ -228,6 +228,16 @@ def swift_mirror(act, widths, cb, cw, lb, lw, gram):
             return sum(c * self.monomial(f) for c, f in terms if c != 0)
 
         def stein(self, terms):
+            if act != "relu":   # no kinks: product rule inside the average (Swift: act.kinks.isEmpty)
+                d = np.zeros(2)
+                for c, f in terms:
+                    if c == 0:
+                        continue
+                    for k, (order, inp) in enumerate(f):
+                        raised = list(f)
+                        raised[k] = (order + 1, inp)
+                        d[inp] += c * self.monomial(raised)
+                return d
             zf = [sum(c * self.monomial(f, b) for c, f in terms if c != 0) for b in range(2)]
             return self.kinv @ np.array(zf)
 
