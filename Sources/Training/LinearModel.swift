@@ -50,7 +50,11 @@ public struct LinearModel: Sendable {
         let phi = try features.map(x)
         var m = try Matrix.product(phi, phi, transposeA: true)  // M = ΦᵀΦ, P × P
         for i in 0..<m.rows { m[i, i] += ridge }
-        let chol = try Cholesky(m)
+        let chol: Cholesky
+        do { chol = try Cholesky(m) } catch {
+            throw TrainingError.singular("the normal equations ΦᵀΦ (\(phi.cols) features, \(x.rows) inputs) are singular: add --ridge ε"
+                                         + (phi.cols > x.rows ? " (with more features than inputs the kernel form and gradient descent give the minimum-norm solution)" : ""))
+        }
         let rhs = try Matrix.product(phi, y, transposeA: true)  // Φᵀ Y, P × k
         return try chol.solve(rhs).transposed
     }
@@ -65,7 +69,11 @@ public struct LinearModel: Sendable {
         let phi = try features.map(x), phiT = try features.map(test)
         var k = try Matrix.product(phi, phi, transposeB: true)
         for i in 0..<k.rows { k[i, i] += ridge }
-        return try Matrix.product(try Matrix.product(phiT, phi, transposeB: true), try Cholesky(k).solve(y))
+        let chol: Cholesky
+        do { chol = try Cholesky(k) } catch {
+            throw TrainingError.singular("the kernel ΦΦᵀ of the \(x.rows) training inputs is singular (repeated inputs, or fewer features than inputs): add --ridge ε")
+        }
+        return try Matrix.product(try Matrix.product(phiT, phi, transposeB: true), try chol.solve(y))
     }
 
     /// Gradient descent from W(0) = `initial` (k × P; nil: 0) for `steps` steps at learning rate η, in

@@ -11,7 +11,9 @@ struct LinearCommand: ParsableCommand {
             prints the test predictions of the direct solution (normal equations), the dual kernel form, gradient descent
             after --steps steps in closed form and by iteration, and gradient descent at t = ∞, with the largest differences
             between them. --init-scale s starts gradient descent from W(0) ~ N(0, s²) instead of 0: the t = ∞ answer then
-            keeps W(0)'s part outside the span of the training features (algorithm dependence).
+            keeps W(0)'s part outside the span of the training features (algorithm dependence). --epsilon ε adds the
+            quadratic model z = Wφ + (ε/2)(Wφ)² trained the same way, its moving effective features φ^E, and the
+            nearly-kernel (order-ε) solution, which it matches up to O(ε²).
             """
     )
 
@@ -40,6 +42,9 @@ struct LinearCommand: ParsableCommand {
 
     @Option(help: "Scale s of the initial weights W(0) ~ N(0, s²) for gradient descent (default 0).")
     var initScale: Double = 0
+
+    @Option(help: "Also train the quadratic model z = Wφ + (ε/2)(Wφ)² (meta-features ψ = φφᵀ) from W(0) = 0 and its nearly-kernel (order-ε) solution.")
+    var epsilon: Double?
 
     @Option(help: "Seed of the random features and of W(0).")
     var seed: UInt64 = 1
@@ -70,7 +75,17 @@ struct LinearCommand: ParsableCommand {
         let iterated = try model.gradientDescentIterated(train: x, targets: y, test: xt, steps: steps, learningRate: learningRate, initial: w0).predictions
         let infinite = try model.gradientDescentClosedForm(train: x, targets: y, test: xt, steps: nil, learningRate: learningRate, initial: w0)
         func gap(_ a: Matrix, _ b: Matrix) -> Double { (a - b).maxAbs }
-        try out.emit(json: .object([
+        var quadratic: [(String, JSONValue)] = []
+        if let epsilon {
+            guard epsilon.isFinite, epsilon >= 0 else { throw ValidationError("--epsilon must be ≥ 0, got \(epsilon)") }
+            let q = QuadraticModel(features: map, epsilon: epsilon)
+            let run = try q.train(train: x, targets: y, test: xt, steps: steps, learningRate: learningRate)
+            let approx = try q.nearlyKernelPrediction(train: x, targets: y, test: xt, steps: steps, learningRate: learningRate)
+            quadratic = [("quadratic", .matrix(run.predictions)), ("nearly_kernel", .matrix(approx)),
+                         ("quadratic_train_loss", .vector(run.trainLoss)), ("effective_feature_change", .number(run.featureChange)),
+                         ("quadratic_vs_nearly_kernel", .number(gap(run.predictions, approx)))]
+        }
+        try out.emit(json: .object(quadratic + [
             ("direct", .matrix(direct)), ("kernel", .matrix(kernel)), ("gradient_descent", .matrix(closed)),
             ("gradient_descent_iterated", .matrix(iterated)), ("gradient_descent_infinite_time", .matrix(infinite)),
             ("features", .int(p)),

@@ -343,5 +343,16 @@ func flatten(_ v: Any) -> [Double] {
         }
         let bad = try DLT.run(["linear", "--features", "random:0"] + data)
         #expect(bad.status != 0 && bad.stderr.contains("--features"))
+        // More features than inputs without a ridge: the normal equations are singular, and the message names --ridge.
+        let singular = try DLT.run(["linear", "--features", "random:30"] + data)
+        #expect(singular.status != 0 && singular.stderr.contains("--ridge"))
+        // The quadratic model and its nearly-kernel solution: O(ε²) apart (halving ε cuts the gap about 4×).
+        var gaps: [Double] = []
+        for eps in ["0.2", "0.1"] {
+            let r = try DLT.run(["linear", "--features", "random:30", "--ridge", "1e-6"] + data + ["--steps", "100", "--epsilon", eps])
+            #expect(r.status == 0, "\(r.stderr)")
+            gaps.append(try DLT.json(r)["quadratic_vs_nearly_kernel"] as! Double)
+        }
+        #expect(gaps[0] / gaps[1] > 3 && gaps[0] / gaps[1] < 5, "\(gaps)")
     }
 }
