@@ -108,17 +108,35 @@ public struct BackpropState: Sendable {
     /// e^(ℓ) (index ℓ − 1) and e^(ℓ+1) W^(ℓ+1) before the ⊙ σ′ (index ℓ − 1, hidden layers).
     let errors: [Matrix], backProjected: [Matrix]
     public let gradient: ParameterVector
+    /// z^(L) on the batch.
+    public let outputs: Matrix
 
     public init(network: SampledNetwork, x: Matrix, cotangent e: Matrix) throws {
+        try self.init(network: network, x: x, secondOrder: true) { _ in e }
+    }
+
+    /// The cotangent computed from the outputs z^(L) (e.g. the loss gradient (z − y)/(Nk)), so the
+    /// forward pass runs once; `outputs` keeps z^(L). `secondOrder: false` skips σ″ (gradients only:
+    /// `hessianVectorProduct` then must not be called).
+    public init(network: SampledNetwork, x: Matrix, secondOrder: Bool, cotangent: (Matrix) throws -> Matrix) throws {
         let spec = network.spec, act = spec.activation
+        self.network = network
+        let (z, a) = try network.states(x)
+        let e = try cotangent(z.last!)
         guard e.rows == x.rows, e.cols == spec.outputWidth else {
             throw LinalgError.shapeMismatch("the cotangent is \(e.rows)×\(e.cols); expected \(x.rows)×\(spec.outputWidth)")
         }
-        self.network = network
-        let (z, a) = try network.states(x)
+        outputs = z.last!
         let depth = network.layers.count
-        d1 = z.dropLast().map { $0.hadamard($0) { t, _ in act.derivative(t) } }
-        d2 = z.dropLast().map { $0.hadamard($0) { t, _ in act.secondDerivative(t) } }
+        d1 = z.dropLast().map { m in
+            var out = m
+            out.storage.withUnsafeMutableBufferPointer { p in
+                for k in 0..<p.count { p[k] = 1 }
+                m.storage.withUnsafeBufferPointer { act.multiplyByDerivative(p, at: $0) }
+            }
+            return out
+        }
+        d2 = secondOrder ? z.dropLast().map { $0.hadamard($0) { t, _ in act.secondDerivative(t) } } : []
         var errors = [Matrix](repeating: e, count: depth)
         var back = [Matrix](repeating: e, count: max(depth - 1, 0))
         var grad = ParameterVector(layers: network.layers)

@@ -25,14 +25,15 @@ public struct TrainingRun: Sendable {
 
 extension SampledNetwork {
     /// Train this network (or its truncation) for `steps` steps of full-batch gradient descent.
+    /// `measureNTK: false` skips the NTK before and after (two N × N empirical NTKs; ntkChange is then NaN).
     public func train(x: Matrix, y: Matrix, test: Matrix, steps: Int, learningRate eta: Double,
-                      model: TrainedModel = .network) throws -> TrainingRun {
+                      model: TrainedModel = .network, measureNTK: Bool = true) throws -> TrainingRun {
         precondition(y.rows == x.rows && y.cols == spec.outputWidth, "targets must be N × n_L")
         let scale = 1 / Double(x.rows * y.cols)
         var theta = self
         var delta = ParameterVector(zeroLike: self)
         var losses: [Double] = []
-        let h0 = try empiricalNTK(x)
+        let h0 = measureNTK ? try empiricalNTK(x) : Matrix(rows: 0, cols: 0)
         /// Outputs of the trained model on `inputs`.
         func outputs(_ inputs: Matrix) throws -> Matrix {
             switch model {
@@ -43,6 +44,22 @@ extension SampledNetwork {
             }
         }
         for step in 0...steps {
+            if model == .network {
+                // One forward pass gives the loss and, unless this is the end, the gradient.
+                var loss = 0.0
+                let state = try BackpropState(network: theta, x: x, secondOrder: false) { z in
+                    let r = z - y
+                    loss = 0.5 * scale * r.storage.reduce(0) { $0 + $1 * $1 }
+                    return scale * r
+                }
+                losses.append(loss)
+                guard step < steps else { break }
+                guard loss.isFinite else { throw TrainingDivergence(step: step, loss: loss) }
+                var p = ParameterVector(layers: theta.layers)
+                p.add(state.gradient.weighted(by: spec), scaledBy: -eta)
+                theta.layers = p.layers
+                continue
+            }
             let z = try outputs(x)
             var r = z - y
             losses.append(0.5 * scale * r.storage.reduce(0) { $0 + $1 * $1 })
@@ -69,8 +86,8 @@ extension SampledNetwork {
                 delta.add(update)
             }
         }
-        var change = 0.0
-        if model != .linearized {
+        var change = measureNTK ? 0.0 : .nan
+        if model != .linearized && measureNTK {
             let hT: Matrix
             if model == .network {
                 hT = try theta.empiricalNTK(x)

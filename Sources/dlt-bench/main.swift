@@ -128,6 +128,26 @@ if !args.contains("--kernels-only") && !args.contains("--write-inputs") {
         print(String(format: "  width %d, N = %d: %.1f networks/s (%d networks in %.3f s; sampling their parameters alone %.3f s); %.1f GFLOP/s of GEMM work overall = %.0f%% of the DGEMM peak",
                      width, n, Double(m) / t, m, t, sampleOnly, rate, 100 * rate / peak))
     }
+    // Ensemble training: full-batch GD steps (forward + backward + update) on all cores.
+    do {
+        let width = 256, n = 1024, m = quick ? 4 : 8, steps = quick ? 5 : 10
+        let spec = try NetworkSpec(inputDimension: 64, depth: 4, width: width, outputWidth: 1, activation: .relu, cb: 0, cw: 2)
+        let x = inputs(n, 64, seed: 5), test = inputs(16, 64, seed: 6)
+        let y = try Matrix(rows: n, cols: 1, storage: (0..<n).map { Foundation.sin(x[$0, 0]) })
+        let fwd = 2.0 * Double(n) * Double(64 * width + (spec.depth - 2) * width * width + width)
+        let bwd = 2.0 * Double(n) * Double((spec.depth - 2) * width * width + width)
+        let grad = 2.0 * Double(n) * Double(64 * width + (spec.depth - 2) * width * width + width)  // eᵀa per layer
+        let t = try best(of: 2) {
+            _ = try Ensemble.map(spec: spec, seed: 1, indices: Array(0..<m)) { net in
+                try net.train(x: x, y: y, test: test, steps: steps, learningRate: 0.1, model: .network, measureNTK: false).trainLoss.count
+            }
+        }
+        // Each step is one forward, one backward and the weight gradients (the NTK before and after is
+        // not measured here); the final test pass is counted as overhead, not as work.
+        let rate = Double(m * steps) * (fwd + bwd + grad) / t / 1e9
+        print(String(format: "Ensemble training, width %d, L = 4, N = %d: %.1f network-steps/s (%d networks × %d steps in %.3f s); %.1f GFLOP/s of step GEMM work = %.0f%% of the DGEMM peak",
+                     width, n, Double(m * steps) / t, m, steps, t, rate, 100 * rate / peak))
+    }
     let spec = try NetworkSpec(inputDimension: 64, depth: 4, width: 512, activation: .relu, cb: 0, cw: 2)
     let x = inputs(256, 64, seed: 4)
     let net = SampledNetwork(spec: spec, seed: 1, index: 0)
