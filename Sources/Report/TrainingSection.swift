@@ -24,6 +24,27 @@ enum TrainingSection {
             ntk.addLine(x: n, y: n.map { first.ntkChange.value * (Double(first.width) / $0).squareRoot() }, label: "∝ 1/√n",
                         color: .black, dash: .dashed)
         }
+        // Algorithm dependence: two learning rates to convergence, network vs linearization.
+        var algo = Figure(title: "Algorithm dependence: η vs η/4, trained to convergence", xLabel: "width n",
+                          yLabel: "test-output difference", xScale: .log10, yScale: .log10, legendPosition: .outsideRight)
+        let an = s.algorithm.map { Double($0.width) }
+        algo.addPoints(x: an, y: s.algorithm.map(\.networkDifference), label: "network: √E[(f_η − f_η/4)²]", color: Color.okabeIto[0])
+        algo.addPoints(x: an, y: s.algorithm.map(\.meanDifference.value), yError: s.algorithm.map(\.meanDifference.standardError),
+                       label: "network: |E[f_η − f_η/4]| ± SE", color: Color.okabeIto[1], marker: .square)
+        algo.addPoints(x: an, y: s.algorithm.map { max($0.linearizedDifference, 1e-16) }, label: "linearized: √E[(Δf)²]",
+                       color: Color.okabeIto[2], marker: .triangle)
+        if let first = s.algorithm.first {
+            algo.addLine(x: an, y: an.map { first.networkDifference * Double(first.width) / $0 }, label: "∝ 1/n", color: .black, dash: .dashed)
+        }
+        func slopeOf(_ xs: [Double], _ y: [Double]) -> String {
+            let lx = xs.map { Foundation.log($0) }, ly = y.map { Foundation.log(max($0, 1e-300)) }
+            let mx = lx.reduce(0, +) / Double(lx.count), my = ly.reduce(0, +) / Double(ly.count)
+            return String(format: "%.2f", zip(lx, ly).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) } / lx.reduce(0) { $0 + ($1 - mx) * ($1 - mx) })
+        }
+        let algoRows = s.algorithm.map { p in
+            ["\(p.width) (\(p.converged) of \(s.algorithmNetworks) converged)", num(p.networkDifference, digits: 3), num(p.meanDifference.value, digits: 3) + " ± " + num(p.meanDifference.standardError, digits: 2),
+             String(format: "%.1e", p.linearizedDifference)]
+        } + [["log–log slope", slopeOf(an, s.algorithm.map(\.networkDifference)), slopeOf(an, s.algorithm.map(\.meanDifference.value)), "—"]]
         // The widest ensemble's test predictions against the infinite-width distribution.
         let w = s.widest
         let idx = (0..<w.testMean.rows).map(Double.init)
@@ -62,6 +83,8 @@ enum TrainingSection {
                      + "</div>"
                      + figure(pred.svg(), caption: "The widest ensemble's test predictions against the infinite-width distribution after the same number of discrete steps (mean ± one standard deviation).")
                      + table(["width n", "|E[f − f_lin]| ± SE", "√E[(f − f_lin)²]", "NTK change ± SE"], rows + [fitRow])
+                     + figure(algo.svg(), caption: "The same initializations trained to convergence (train loss below 1e-14 of its start) with η = \(num(s.algorithmRates.0, digits: 3)) for \(s.algorithmSteps.0) steps and η/4 for \(s.algorithmSteps.1) steps, on 12 training images. A linear model (the linearization) converges to the same kernel interpolant whatever the learning rate (differences at rounding level); the network's answer depends on the algorithm at finite width and the dependence vanishes as the width grows (PDLT §∞.2–∞.3).")
+                     + table(["width n", "network √E[Δf²]", "network |E[Δf]| ± SE", "linearized √E[Δf²]"], algoRows)
                      + "<p>Measured here (full report, n = 32 … 512): all three fall with log–log slopes between −½ and −1 (≈ −0.7). A mean O(1/n) part and an O(1/√n) fluctuation add, and over this range of widths neither has taken over; the order-1/n end-of-training prediction of PDLT ch. ∞ that would separate them is not implemented yet.</p>")
     }
 }

@@ -22,7 +22,25 @@ public struct TrainingStudy: Sendable {
         public var ntkChange: MomentAccumulator.Estimate
     }
 
+    /// Algorithm dependence (PDLT §∞.2–∞.3): the same initialization trained to convergence (train loss
+    /// below 1e-14 of its start) with two learning rates, η and η/4 (four times the steps); the test outputs
+    /// of the network differ at finite width, those of its linearization do not (kernel regression at any η).
+    public struct AlgorithmPoint: Sendable {
+        public var width: Int
+        /// Networks (of `networks`) that converged with all four runs.
+        public var converged: Int
+        /// √E[(f_η − f_{η/4})²] over networks and test points, for the network and for its linearization.
+        public var networkDifference: Double
+        public var linearizedDifference: Double
+        /// |E[f_η − f_{η/4}]| averaged over test points, with its standard error.
+        public var meanDifference: MomentAccumulator.Estimate
+    }
+
     public var points: [WidthPoint]
+    public var algorithm: [AlgorithmPoint]
+    public var algorithmSteps: (Int, Int)
+    public var algorithmRates: (Double, Double)
+    public var algorithmNetworks: Int
     /// The widest ensemble's test predictions and the infinite-width ensemble after the same steps.
     public var widest: TrainedEnsemble
     public var trainSize: Int, testSize: Int, steps: Int, networks: Int, learningRate: Double
@@ -60,11 +78,45 @@ public struct TrainingStudy: Sendable {
             let rms = (0..<test.rows).map { shift.estimate($0) { $0[2] }.value.squareRoot() }.reduce(0, +) / Double(test.rows)
             points.append(WidthPoint(width: n, meanShift: mean, rmsShift: rms, ntkChange: change.mean(0)))
         }
+        // Algorithm dependence on a small subset (6 training images per class converge in a few hundred steps).
+        let smallTrain = Array(0..<6) + Array(30..<36), smallTest = Array(20..<24) + Array(50..<54)
+        let xs = try Matrix(smallTrain.map { x0.row($0) }), ts = try Matrix(smallTest.map { x0.row($0) })
+        let ys = try Matrix(smallTrain.map { [labels[$0] == 0 ? 1.0 : -1.0] })
+        let smallKernels = try InfiniteWidthPrediction.Kernels(spec: base, train: xs, test: ts)
+        let eta1 = 0.6 * (try InfiniteWidthPrediction.stabilityBound(smallKernels, outputs: 1, kernel: .ntk)), eta2 = eta1 / 4
+        let steps1 = 1200, steps2 = 4800
+        let algorithmNetworks = min(networks, 16)
+        var algorithm: [AlgorithmPoint] = []
+        for n in widths.filter({ $0 <= 256 }) {
+            var spec = base
+            spec.hiddenWidths = [Int](repeating: n, count: base.depth - 1)
+            // A network that does not converge (or diverges: a narrow network's NTK can exceed the
+            // infinite-width bound) is left out and counted.
+            let all = try Ensemble.map(spec: spec, seed: UInt64(900 + n), indices: Array(0..<algorithmNetworks)) { net -> ([Double], [Double])? in
+                func run(_ eta: Double, _ steps: Int, _ model: TrainedModel) -> Matrix? {
+                    guard let r = try? net.train(x: xs, y: ys, test: ts, steps: steps, learningRate: eta, model: model, measureNTK: false),
+                          r.trainLoss.last! <= 1e-14 * r.trainLoss.first! else { return nil }
+                    return r.testOutputs
+                }
+                guard let n1 = run(eta1, steps1, .network), let n2 = run(eta2, steps2, .network),
+                      let l1 = run(eta1, steps1, .linearized), let l2 = run(eta2, steps2, .linearized) else { return nil }
+                return ((n1 - n2).storage, (l1 - l2).storage)
+            }
+            let diffs = all.compactMap { $0 }
+            guard diffs.count >= 2 else { continue }
+            var acc = MomentAccumulator(channels: ts.rows, order: 2)
+            for (k, d) in diffs.enumerated() { acc.add(index: k, values: d.0) }
+            func rms(_ v: [[Double]]) -> Double { (v.flatMap { $0 }.reduce(0) { $0 + $1 * $1 } / Double(v.count * ts.rows)).squareRoot() }
+            algorithm.append(AlgorithmPoint(
+                width: n, converged: diffs.count, networkDifference: rms(diffs.map(\.0)), linearizedDifference: rms(diffs.map(\.1)),
+                meanDifference: acc.estimate(channels: Array(0..<ts.rows)) { m in m.map { abs($0[1]) }.reduce(0, +) / Double(m.count) }))
+        }
         var widestSpec = base
         widestSpec.hiddenWidths = [Int](repeating: widths.last!, count: base.depth - 1)
         let widest = try TrainedEnsemble.run(spec: widestSpec, train: x, targets: y, test: test, steps: steps, learningRate: eta,
                                              model: .network, seed: 99, networks: networks)
-        return TrainingStudy(points: points, widest: widest, trainSize: x.rows, testSize: test.rows, steps: steps, networks: networks,
+        return TrainingStudy(points: points, algorithm: algorithm, algorithmSteps: (steps1, steps2), algorithmRates: (eta1, eta2), algorithmNetworks: algorithmNetworks,
+                             widest: widest, trainSize: x.rows, testSize: test.rows, steps: steps, networks: networks,
                              learningRate: eta, seconds: Date().timeIntervalSince(start))
     }
 }
