@@ -87,7 +87,7 @@ public struct TrainingStudy: Sendable {
         let steps1 = 1200, steps2 = 4800
         let algorithmNetworks = min(networks, 16)
         var algorithm: [AlgorithmPoint] = []
-        for n in widths.filter({ $0 <= 256 }) {
+        for n in widths.filter({ $0 <= 128 }) {
             var spec = base
             spec.hiddenWidths = [Int](repeating: n, count: base.depth - 1)
             // A network that does not converge (or diverges: a narrow network's NTK can exceed the
