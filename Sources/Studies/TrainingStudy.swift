@@ -37,6 +37,10 @@ public struct TrainingStudy: Sendable {
     }
 
     public var points: [WidthPoint]
+    /// Mean train loss per step of the network, its linearization and its quadratic truncation (width
+    /// `curveWidth`, the same initializations): the Taylor truncations of PDLT §∞.2.
+    public var lossCurves: [(model: TrainedModel, loss: [Double])]
+    public var curveWidth: Int
     public var algorithm: [AlgorithmPoint]
     public var algorithmSteps: (Int, Int)
     public var algorithmRates: (Double, Double)
@@ -111,11 +115,18 @@ public struct TrainingStudy: Sendable {
                 width: n, converged: diffs.count, networkDifference: rms(diffs.map(\.0)), linearizedDifference: rms(diffs.map(\.1)),
                 meanDifference: acc.estimate(channels: Array(0..<ts.rows)) { m in m.map { abs($0[1]) }.reduce(0, +) / Double(m.count) }))
         }
+        let curveWidth = widths.count > 1 ? widths[widths.count / 2] : widths[0]
+        var curveSpec = base
+        curveSpec.hiddenWidths = [Int](repeating: curveWidth, count: base.depth - 1)
+        let lossCurves = try TrainedModel.allCases.map { model in
+            (model, try TrainedEnsemble.run(spec: curveSpec, train: x, targets: y, test: test, steps: steps, learningRate: eta, model: model,
+                                            seed: 77, networks: min(networks, 8)).trainLoss)
+        }
         var widestSpec = base
         widestSpec.hiddenWidths = [Int](repeating: widths.last!, count: base.depth - 1)
         let widest = try TrainedEnsemble.run(spec: widestSpec, train: x, targets: y, test: test, steps: steps, learningRate: eta,
                                              model: .network, seed: 99, networks: networks)
-        return TrainingStudy(points: points, algorithm: algorithm, algorithmSteps: (steps1, steps2), algorithmRates: (eta1, eta2), algorithmNetworks: algorithmNetworks,
+        return TrainingStudy(points: points, lossCurves: lossCurves, curveWidth: curveWidth, algorithm: algorithm, algorithmSteps: (steps1, steps2), algorithmRates: (eta1, eta2), algorithmNetworks: algorithmNetworks,
                              widest: widest, trainSize: x.rows, testSize: test.rows, steps: steps, networks: networks,
                              learningRate: eta, seconds: Date().timeIntervalSince(start))
     }
