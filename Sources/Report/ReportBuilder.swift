@@ -16,6 +16,7 @@ public enum ReportBuilder {
         FiniteWidthSections.add(try FiniteWidthStudy.run(quick: quick), to: &page)
         DepthProfileSection.add(try DepthProfileStudy.run(width: 64, depths: quick ? [2, 4, 6] : [2, 3, 4, 6, 8], networks: quick ? 400 : 2000),
                                 to: &page)
+        LinearModelSection.add(try LinearModelStudy.run(), to: &page)
         TrainingSection.add(try TrainingStudy.run(widths: quick ? [32, 128] : [32, 64, 128, 256, 512], networks: quick ? 8 : 32,
                                                    steps: quick ? 20 : 50), to: &page)
         HaninSection.add(try HaninScalingStudy.run(networks: quick ? 500 : 3000, hessianNetworks: quick ? 60 : 300), to: &page)
