@@ -112,6 +112,14 @@ public struct Matrix: Equatable, Sendable, CustomStringConvertible {
         return c
     }
 
+    /// Element-wise f(self, other) of two matrices of the same shape.
+    public func hadamard(_ other: Matrix, _ f: (Double, Double) -> Double) -> Matrix {
+        precondition(rows == other.rows && cols == other.cols, "element-wise operation on \(rows)×\(cols) and \(other.rows)×\(other.cols)")
+        var out = self
+        for k in out.storage.indices { out.storage[k] = f(storage[k], other.storage[k]) }
+        return out
+    }
+
     public static func * (s: Double, a: Matrix) -> Matrix {
         var c = a
         for k in 0..<c.storage.count { c.storage[k] *= s }

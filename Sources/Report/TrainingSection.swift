@@ -42,11 +42,7 @@ enum TrainingSection {
         if let first = s.algorithm.first {
             algo.addLine(x: an, y: an.map { first.networkDifference * Double(first.width) / $0 }, label: "∝ 1/n", color: .black, dash: .dashed)
         }
-        func slopeOf(_ xs: [Double], _ y: [Double]) -> String {
-            let lx = xs.map { Foundation.log($0) }, ly = y.map { Foundation.log(max($0, 1e-300)) }
-            let mx = lx.reduce(0, +) / Double(lx.count), my = ly.reduce(0, +) / Double(ly.count)
-            return String(format: "%.2f", zip(lx, ly).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) } / lx.reduce(0) { $0 + ($1 - mx) * ($1 - mx) })
-        }
+        func slopeOf(_ xs: [Double], _ y: [Double]) -> String { String(format: "%.2f", HaninScalingStudy.logLogSlope(xs, y)) }
         let algoRows = s.algorithm.map { p in
             ["\(p.width) (\(p.converged) of \(s.algorithmNetworks) converged)", num(p.networkDifference, digits: 3), num(p.meanDifference.value, digits: 3) + " ± " + num(p.meanDifference.standardError, digits: 2),
              String(format: "%.1e", p.linearizedDifference)]
@@ -67,13 +63,7 @@ enum TrainingSection {
             ["\(p.width)", num(p.meanShift.value, digits: 3) + " ± " + num(p.meanShift.standardError, digits: 2), num(p.rmsShift, digits: 3),
              num(p.ntkChange.value, digits: 3) + " ± " + num(p.ntkChange.standardError, digits: 2)]
         }
-        func slope(_ y: [Double]) -> String {
-            let lx = n.map { Foundation.log($0) }, ly = y.map { Foundation.log(max($0, 1e-300)) }
-            let mx = lx.reduce(0, +) / Double(lx.count), my = ly.reduce(0, +) / Double(ly.count)
-            let b = zip(lx, ly).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) } / lx.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
-            return String(format: "%.2f", b)
-        }
-        let fitRow = ["log–log slope", slope(s.points.map(\.meanShift.value)), slope(s.points.map(\.rmsShift)), slope(s.points.map(\.ntkChange.value))]
+        let fitRow = ["log–log slope"] + [s.points.map(\.meanShift.value), s.points.map(\.rmsShift), s.points.map(\.ntkChange.value)].map { slopeOf(n, $0) }
         page.section("Training: finite networks against the infinite-width theory", id: "training",
                      intro: """
                      ReLU networks (L = 3, C_W = 2, C_b = 0.1) trained by full-batch gradient descent on digits 0 vs 1 \

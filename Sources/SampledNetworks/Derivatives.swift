@@ -200,10 +200,4 @@ extension Matrix {
         return s
     }
 
-    /// Element-wise f(self, other).
-    func hadamard(_ other: Matrix, _ f: (Double, Double) -> Double) -> Matrix {
-        var out = self
-        for k in out.storage.indices { out.storage[k] = f(storage[k], other.storage[k]) }
-        return out
-    }
 }

@@ -88,12 +88,3 @@ public struct QuadraticModel: Sendable {
         return u0 + epsilon * first
     }
 }
-
-extension Matrix {
-    /// Element-wise f(self, other).
-    func hadamard(_ other: Matrix, _ f: (Double, Double) -> Double) -> Matrix {
-        var out = self
-        for k in out.storage.indices { out.storage[k] = f(storage[k], other.storage[k]) }
-        return out
-    }
-}
