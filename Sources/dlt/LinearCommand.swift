@@ -22,14 +22,7 @@ struct LinearCommand: ParsableCommand {
     @Option(help: "Feature map: identity, random:P (P random ReLU features) or polynomial:D.")
     var features: String = "identity"
 
-    @Option(help: "Training inputs (rows are inputs): CSV, .npy or .npz.")
-    var train: String
-
-    @Option(help: "Training targets, one row per training input.")
-    var targets: String
-
-    @Option(help: "Test inputs.")
-    var test: String
+    @OptionGroup var data: TrainingDataOptions
 
     @Option(help: "Gradient-descent steps.")
     var steps: Int = 100
@@ -61,9 +54,7 @@ struct LinearCommand: ParsableCommand {
         guard steps >= 0 else { throw ValidationError("--steps must be ≥ 0, got \(steps)") }
         guard learningRate > 0 else { throw ValidationError("--learning-rate must be > 0, got \(learningRate)") }
         guard ridge >= 0 else { throw ValidationError("--ridge must be ≥ 0, got \(ridge)") }
-        let x = try readInputs(train, what: "--train"), y = try readInputs(targets, what: "--targets"), xt = try readInputs(test, what: "--test")
-        guard y.rows == x.rows else { throw ValidationError("--targets has \(y.rows) rows but --train has \(x.rows) inputs") }
-        guard xt.cols == x.cols else { throw ValidationError("--test inputs have \(xt.cols) columns but --train inputs have \(x.cols)") }
+        let (x, y, xt) = try data.read()
         let model = LinearModel(features: map)
         let p = try map.map(try Matrix([x.row(0)])).cols
         var w0 = Matrix(rows: y.cols, cols: p)

@@ -122,6 +122,31 @@ struct OutputOptions: ParsableArguments {
     }
 }
 
+/// The training and test data of `dlt predict`, `dlt train` and `dlt linear`.
+struct TrainingDataOptions: ParsableArguments {
+    @Option(help: "Training inputs (rows are inputs): CSV, .npy or .npz.")
+    var train: String
+
+    @Option(help: "Training targets, one row per training input (k columns).")
+    var targets: String
+
+    @Option(help: "Test inputs.")
+    var test: String
+
+    /// Read all three, checking one target row per training input and matching input dimensions.
+    func read() throws -> (train: Matrix, targets: Matrix, test: Matrix) {
+        let x = try readInputs(train, what: "--train"), y = try readInputs(targets, what: "--targets")
+        let xTest = try readInputs(test, what: "--test")
+        guard y.rows == x.rows else {
+            throw ValidationError("--targets has \(y.rows) rows but --train has \(x.rows) inputs: one target row per training input")
+        }
+        guard xTest.cols == x.cols else {
+            throw ValidationError("--test inputs have \(xTest.cols) columns but --train inputs have \(x.cols)")
+        }
+        return (x, y, xTest)
+    }
+}
+
 func readInputs(_ path: String, what: String) throws -> Matrix {
     let m = try ArrayFiles.readMatrix(path: path)
     guard m.rows > 0, m.cols > 0 else { throw ValidationError("\(what) \(path) is empty") }

@@ -21,14 +21,7 @@ struct PredictCommand: ParsableCommand {
     @OptionGroup var network: NetworkOptions
     @OptionGroup var out: OutputOptions
 
-    @Option(help: "Training inputs (rows are inputs): CSV, .npy or .npz.")
-    var train: String
-
-    @Option(help: "Training targets, one row per training input (k columns).")
-    var targets: String
-
-    @Option(help: "Test inputs.")
-    var test: String
+    @OptionGroup var data: TrainingDataOptions
 
     @Option(help: "The kernel that drives training: ntk (default) or nngp.")
     var kernel: String?
@@ -47,15 +40,7 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let spec = try network.networkSpec()
-        let xTrain = try readInputs(train, what: "--train")
-        let y = try readInputs(targets, what: "--targets")
-        let xTest = try readInputs(test, what: "--test")
-        guard y.rows == xTrain.rows else {
-            throw ValidationError("--targets has \(y.rows) rows but --train has \(xTrain.rows) inputs: one target row per training input")
-        }
-        guard xTest.cols == xTrain.cols else {
-            throw ValidationError("--test inputs have \(xTest.cols) columns but --train inputs have \(xTrain.cols)")
-        }
+        let (xTrain, y, xTest) = try data.read()
         if posterior && (kernel != nil || time != nil) {
             throw ValidationError("--posterior is the Bayesian NNGP posterior, with no kernel choice or time: drop --kernel and --time")
         }

@@ -20,14 +20,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var network: NetworkOptions
     @OptionGroup var out: OutputOptions
 
-    @Option(help: "Training inputs (rows are inputs): CSV, .npy or .npz.")
-    var train: String
-
-    @Option(help: "Training targets, one row per training input (k columns).")
-    var targets: String
-
-    @Option(help: "Test inputs.")
-    var test: String
+    @OptionGroup var data: TrainingDataOptions
 
     @Option(help: "Number of networks in the ensemble.")
     var networks: Int = 32
@@ -51,12 +44,7 @@ struct TrainCommand: ParsableCommand {
         guard networks >= 2 else { throw ValidationError("--networks must be at least 2, got \(networks)") }
         guard steps >= 0 else { throw ValidationError("--steps must be ≥ 0, got \(steps)") }
         let spec = try network.networkSpec()
-        let x = try readInputs(train, what: "--train")
-        let y = try readInputs(targets, what: "--targets")
-        let xTest = try readInputs(test, what: "--test")
-        guard y.rows == x.rows else {
-            throw ValidationError("--targets has \(y.rows) rows but --train has \(x.rows) inputs: one target row per training input")
-        }
+        let (x, y, xTest) = try data.read()
         let bar = ProgressBar(total: networks, label: "networks")
         let result = try TrainedEnsemble.run(spec: spec, train: x, targets: y, test: xTest, steps: steps, learningRate: learningRate,
                                              model: trained, seed: seed, networks: networks, progress: { bar.update($0) })
