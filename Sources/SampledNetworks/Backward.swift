@@ -37,7 +37,12 @@ extension SampledNetwork {
     /// Ĥ = Σ_ℓ [ λ_b^(ℓ) δ^(ℓ)δ^(ℓ)ᵀ + (λ_W^(ℓ)/n_{ℓ−1}) (δ^(ℓ)δ^(ℓ)ᵀ) ⊙ (a^(ℓ−1)a^(ℓ−1)ᵀ) ],
     /// with a^(0) = x and a^(ℓ) = σ(z^(ℓ)); each Gram product is one DSYRK.
     public func empiricalNTK(_ x: Matrix, component: Int = 0) throws -> Matrix {
-        let (zs, errors) = try backward(x, component: component)
+        try empiricalNTK(x, backward: try backward(x, component: component))
+    }
+
+    /// The same from a `backward(x, component:)` already computed (no second forward/backward pass).
+    public func empiricalNTK(_ x: Matrix, backward: (preactivations: [Matrix], errors: [Matrix])) throws -> Matrix {
+        let (zs, errors) = backward
         var h = Matrix(rows: x.rows, cols: x.rows)
         for l in 1...spec.depth {
             var a = l == 1 ? x : zs[l - 2]

@@ -62,7 +62,8 @@ public struct EnsembleMeasurement: Sendable {
         let withCovariance = n <= EnsembleMeasurement.vertexMaxInputs
         let counter = ProgressCounter(progress)
         let rows = try Ensemble.map(spec: spec, seed: seed, indices: indices, workers: workers) { net -> ([Double], [[Double]]) in
-            let (zs, errors) = try net.backward(x, component: 0)
+            let pass = try net.backward(x, component: 0)
+            let (zs, errors) = pass
             let z = zs.last!
             let width = Double(z.cols)
             var values: [Double] = []
@@ -76,7 +77,7 @@ public struct EnsembleMeasurement: Sendable {
                     values.append((sp * sq - diag) / (width * (width - 1)))
                 } }
             }
-            let h = try net.empiricalNTK(x, component: 0)
+            let h = try net.empiricalNTK(x, backward: pass)
             for (a, b) in pairs { values.append(h[a, b]) }
             let g = try Matrix.product(errors[0], net.layers[0].weights)
             for d in 0..<n { values.append(g.row(d).reduce(0) { $0 + $1 * $1 }) }
