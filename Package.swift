@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "FiniteWidthTests", dependencies: ["FiniteWidth", "SampledNetworks", "Statistics", "Studies"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "Sampling"]),
         .testTarget(name: "SampledNetworksTests", dependencies: ["SampledNetworks", "InfiniteWidth"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "DataIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "DataIO", "SampledNetworks"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["dlt"]),
     ]
 )

@@ -30,6 +30,24 @@ public struct ParameterVector: Sendable, Equatable {
         }
     }
 
+    /// A flat P-vector in the layout of `SampledNetwork.gradientFeatures` (layer by layer, weights
+    /// row-major, then biases) as a vector shaped like `network`'s parameters.
+    public init(flat: [Double], like network: SampledNetwork) {
+        self.init(zeroLike: network)
+        var offset = 0
+        for l in layers.indices {
+            let w = layers[l].weights.storage.count, b = layers[l].biases.count
+            precondition(offset + w + b <= flat.count, "flat parameter vector too short")
+            layers[l].weights.storage = Array(flat[offset..<offset + w])
+            layers[l].biases = Array(flat[offset + w..<offset + w + b])
+            offset += w + b
+        }
+        precondition(offset == flat.count, "flat parameter vector too long")
+    }
+
+    /// The coordinates in the layout of `init(flat:like:)`.
+    public var flat: [Double] { layers.flatMap { $0.weights.storage + $0.biases } }
+
     /// Σ_μ a_μ b_μ.
     public func dot(_ other: ParameterVector) -> Double {
         var s = 0.0

@@ -22,6 +22,9 @@ public struct LinearModel: Sendable {
         case random(count: Int, seed: UInt64)
         /// Every monomial of each coordinate up to `degree`, and 1: (1, x, x², …, x^degree) per coordinate.
         case polynomial(degree: Int)
+        /// Any other feature map, e.g. a network's own gradient features λ^{1/2}∂z/∂θ at θ₀
+        /// (`SampledNetwork.gradientFeatures`), with which the linear model is the linearized network.
+        case custom(name: String, map: @Sendable (Matrix) throws -> Matrix)
 
         public func map(_ x: Matrix) throws -> Matrix {
             switch self {
@@ -38,6 +41,12 @@ public struct LinearModel: Sendable {
                 return f
             case let .polynomial(degree):
                 return try Matrix(x.rowArrays.map { row in [1] + row.flatMap { v in (1...max(degree, 1)).map { Foundation.pow(v, Double($0)) } } })
+            case let .custom(name, map):
+                let phi = try map(x)
+                guard phi.rows == x.rows else {
+                    throw TrainingError.shape("the feature map '\(name)' returned \(phi.rows) rows for \(x.rows) inputs")
+                }
+                return phi
             }
         }
     }

@@ -14,13 +14,23 @@ struct LinearCommand: ParsableCommand {
             keeps W(0)'s part outside the span of the training features (algorithm dependence). --epsilon ε adds the
             quadratic model z = Wφ + (ε/2)(Wφ)² trained the same way, its moving effective features φ^E, and the
             nearly-kernel (order-ε) solution, which it matches up to O(ε²).
+            --features gradient uses a sampled network's own gradient features φ = λ^{1/2}∂z/∂θ at initialization (give
+            the network with the flags of `dlt train`: --activation, --depth, --width, …; network 0 of --seed): the
+            kernel φφᵀ is its empirical NTK and the model is the network linearized around θ₀, minus z₀. With it,
+            --meta hessian takes the meta-features ψ = λ^{1/2}∇²z λ^{1/2} of the same network, so that the quadratic
+            model at --epsilon 1 is the network's quadratic truncation (the default, --meta products, is ψ = φφᵀ).
             """
     )
 
     @OptionGroup var out: OutputOptions
 
-    @Option(help: "Feature map: identity, random:P (P random ReLU features) or polynomial:D.")
+    @Option(help: "Feature map: identity, random:P (P random ReLU features), polynomial:D, or gradient (a network's gradient features; network flags below).")
     var features: String = "identity"
+
+    @Option(help: "Meta-features ψ of the quadratic model: products (ψ = φφᵀ) or hessian (with --features gradient).")
+    var meta: String = "products"
+
+    @OptionGroup(title: "Network (for --features gradient)") var network: NetworkOptions
 
     @OptionGroup var data: TrainingDataOptions
 
@@ -36,7 +46,7 @@ struct LinearCommand: ParsableCommand {
     @Option(help: "Scale s of the initial weights W(0) ~ N(0, s²) for gradient descent (default 0).")
     var initScale: Double = 0
 
-    @Option(help: "Also train the quadratic model z = Wφ + (ε/2)(Wφ)² (meta-features ψ = φφᵀ) from W(0) = 0 and its nearly-kernel (order-ε) solution.")
+    @Option(help: "Also train the quadratic model z = Wφ + (ε/2)WψW (see --meta) from W(0) = 0 and its nearly-kernel (order-ε) solution.")
     var epsilon: Double?
 
     @Option(help: "Seed of the random features and of W(0).")
@@ -44,17 +54,29 @@ struct LinearCommand: ParsableCommand {
 
     func run() throws {
         let parts = features.split(separator: ":").map(String.init)
-        let map: LinearModel.Features
+        var map: LinearModel.Features
         switch parts[0] {
         case "identity" where parts.count == 1: map = .identity
         case "random" where parts.count == 2 && (Int(parts[1]) ?? 0) > 0: map = .random(count: Int(parts[1])!, seed: seed)
         case "polynomial" where parts.count == 2 && (Int(parts[1]) ?? 0) > 0: map = .polynomial(degree: Int(parts[1])!)
-        default: throw ValidationError("--features must be identity, random:P or polynomial:D (P, D > 0), got '\(features)'")
+        case "gradient" where parts.count == 1: map = .identity  // replaced below, once the input dimension is known
+        default: throw ValidationError("--features must be identity, random:P, polynomial:D (P, D > 0) or gradient, got '\(features)'")
+        }
+        guard meta == "products" || (meta == "hessian" && parts[0] == "gradient") else {
+            throw ValidationError(meta == "hessian" ? "--meta hessian needs --features gradient" : "--meta must be products or hessian, got '\(meta)'")
         }
         guard steps >= 0 else { throw ValidationError("--steps must be ≥ 0, got \(steps)") }
         guard learningRate > 0 else { throw ValidationError("--learning-rate must be > 0, got \(learningRate)") }
         guard ridge >= 0 else { throw ValidationError("--ridge must be ≥ 0, got \(ridge)") }
         let (x, y, xt) = try data.read()
+        var metaFeatures = QuadraticModel.MetaFeatures.products
+        if parts[0] == "gradient" {
+            let spec = try network.networkSpec().with(inputDimension: x.cols)
+            guard spec.outputWidth == 1 else { throw ValidationError("--features gradient needs a network with one output (--output-width 1)") }
+            let net = SampledNetwork(spec: spec, seed: seed, index: 0)
+            map = .custom(name: "gradient") { try net.gradientFeatures($0) }
+            if meta == "hessian" { metaFeatures = .custom(name: "hessian") { try net.hessianMetaFeatures($0, weights: $1) } }
+        }
         let model = LinearModel(features: map)
         let p = try map.map(try Matrix([x.row(0)])).cols
         var w0 = Matrix(rows: y.cols, cols: p)
@@ -69,12 +91,13 @@ struct LinearCommand: ParsableCommand {
         var quadratic: [(String, JSONValue)] = []
         if let epsilon {
             guard epsilon.isFinite, epsilon >= 0 else { throw ValidationError("--epsilon must be ≥ 0, got \(epsilon)") }
-            let q = QuadraticModel(features: map, epsilon: epsilon)
+            let q = QuadraticModel(features: map, metaFeatures: metaFeatures, epsilon: epsilon)
             let run = try q.train(train: x, targets: y, test: xt, steps: steps, learningRate: learningRate)
             let approx = try q.nearlyKernelPrediction(train: x, targets: y, test: xt, steps: steps, learningRate: learningRate)
             quadratic = [("quadratic", .matrix(run.predictions)), ("nearly_kernel", .matrix(approx)),
                          ("quadratic_train_loss", .vector(run.trainLoss)), ("effective_feature_change", .number(run.featureChange)),
-                         ("quadratic_vs_nearly_kernel", .number(gap(run.predictions, approx)))]
+                         ("quadratic_vs_nearly_kernel", .number(gap(run.predictions, approx))),
+                         ("effective_feature_change_curve", .vector(run.featureChangeCurve))]
         }
         try out.emit(json: .object(quadratic + [
             ("direct", .matrix(direct)), ("kernel", .matrix(kernel)), ("gradient_descent", .matrix(closed)),

@@ -355,4 +355,21 @@ func flatten(_ v: Any) -> [Double] {
         }
         #expect(gaps[0] / gaps[1] > 3 && gaps[0] / gaps[1] < 5, "\(gaps)")
     }
+
+    /// A network's own gradient features and Hessian meta-features; --meta hessian without them is refused.
+    @Test func networkFeatures() throws {
+        let w = try workspace()
+        let data = try PredictCommandTests().files(w)
+        let net = ["--activation", "tanh", "--depth", "2", "--width", "12", "--cw", "1.5", "--cb", "0.1"]
+        let r = try DLT.run(["linear", "--features", "gradient"] + net + data + ["--ridge", "1e-9", "--epsilon", "0.5", "--meta", "hessian", "--steps", "30"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let j = try DLT.json(r)
+        #expect((j["features"] as! Int) == 3 * 12 + 12 + 12 + 1)
+        #expect(((j["max_difference"] as! [String: Double])["closed_form_vs_iterated"])! < 1e-10)
+        #expect((j["effective_feature_change_curve"] as! [Double]).count == 31)
+        let bad = try DLT.run(["linear", "--meta", "hessian"] + data)
+        #expect(bad.status != 0 && bad.stderr.contains("--features gradient"))
+        let missing = try DLT.run(["linear", "--features", "gradient"] + data)
+        #expect(missing.status != 0 && missing.stderr.contains("--activation"))
+    }
 }

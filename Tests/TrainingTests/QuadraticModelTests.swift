@@ -35,3 +35,47 @@ import Testing
         #expect(abs(slope(changes) - 1) < 0.1, "feature-change slope \(slope(changes)): \(changes)")
     }
 }
+
+extension QuadraticModelTests {
+    /// The matrix-free meta-feature path: ψ = φφᵀ written as a custom map gives the built-in products to
+    /// rounding; a ψ that is not a product, ψ(x) = s(x)S with a fixed symmetric S, keeps the ε² law.
+    @Test func customMetaFeatures() throws {
+        let features = LinearModel.Features.random(count: 20, seed: 6)
+        let byHand: @Sendable (Matrix, Matrix) throws -> [Matrix] = { inputs, w in
+            let phi = try features.map(inputs)
+            let u = try Matrix.product(phi, w, transposeB: true)
+            return (0..<w.rows).map { i in
+                var g = phi
+                for a in 0..<g.rows { for j in 0..<g.cols { g[a, j] *= u[a, i] } }
+                return g
+            }
+        }
+        let built = try QuadraticModel(features: features, epsilon: 0.3).train(train: x, targets: y, test: test, steps: 100, learningRate: 1)
+        let custom = try QuadraticModel(features: features, metaFeatures: .custom(name: "products", apply: byHand), epsilon: 0.3)
+            .train(train: x, targets: y, test: test, steps: 100, learningRate: 1)
+        #expect((built.predictions - custom.predictions).maxAbs < 1e-13)
+        #expect(zip(built.featureChangeCurve, custom.featureChangeCurve).allSatisfy { abs($0 - $1) < 1e-13 })
+
+        var s = Matrix(rows: 20, cols: 20)
+        for i in 0..<20 { for j in 0...i { let v = sin(Double(7 * i + 3 * j)); s[i, j] = v; s[j, i] = v } }
+        let sFixed = s
+        let scalarTimesS: @Sendable (Matrix, Matrix) throws -> [Matrix] = { inputs, w in
+            let sw = try Matrix.product(w, sFixed)  // rows W_i S (S symmetric)
+            return (0..<w.rows).map { i in try! Matrix((0..<inputs.rows).map { a in
+                let scale = 0.2 * cos(inputs[a, 0] + 2 * inputs[a, 1])
+                return sw.row(i).map { scale * $0 }
+            }) }
+        }
+        var errors: [Double] = []
+        let eps = [0.025, 0.05, 0.1, 0.2]
+        for e in eps {
+            let model = QuadraticModel(features: features, metaFeatures: .custom(name: "sS", apply: scalarTimesS), epsilon: e)
+            let trained = try model.train(train: x, targets: y, test: test, steps: 100, learningRate: 1)
+            errors.append((trained.predictions - (try model.nearlyKernelPrediction(train: x, targets: y, test: test, steps: 100, learningRate: 1))).maxAbs)
+        }
+        let lx = eps.map { log($0) }, ly = errors.map { log($0) }
+        let mx = lx.reduce(0, +) / 4, my = ly.reduce(0, +) / 4
+        let slope = zip(lx, ly).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) } / lx.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
+        #expect(abs(slope - 2) < 0.1, "error slope \(slope): \(errors)")
+    }
+}
