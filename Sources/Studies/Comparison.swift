@@ -92,6 +92,34 @@ public enum Comparison {
                     family: ["ntk_covariance"])
             } } } }
         }
+        // The same tensors with sample indices, on tuples that are not all equal (those are the rows above),
+        // one member of each symmetry class: P_{δ₀δ₁δ₂δ₃} = P_{δ₀δ₂δ₁δ₃}, R_{δ₀δ₁δ₂δ₃} = R_{δ₀δ₁δ₃δ₂},
+        // X_{δ₁δ₂δ₃δ₄} = X_{δ₂δ₁δ₄δ₃} (X = S, T, U); remainder 3r × the family's largest entry.
+        func tensorEntry(_ pairs: [(String, JSONValue)], _ key: String, _ sub: String, _ path: [Int]) -> Double? {
+            guard case let .object(items)? = value(pairs, key) else { return nil }
+            return number(items.first { $0.0 == sub }?.1, path)
+        }
+        func tensorFamilyScale(_ family: [String]) -> Double {
+            guard case let .object(items)? = value(theory, "dntk_tensors") else { return 0 }
+            return items.filter { family.contains($0.0) }.flatMap { flatNumbers($0.1).map(abs) }.max() ?? 0
+        }
+        for (sub, family) in [("p", ["p", "q"]), ("q", ["p", "q"]), ("r", ["r", "s", "t", "u"]), ("s", ["r", "s", "t", "u"]),
+                              ("t", ["r", "s", "t", "u"]), ("u", ["r", "s", "t", "u"])] where n >= 2 && n <= 4 {
+            for a in 0..<n { for b in 0..<n { for c in 0..<n { for d in 0..<n where !(a == b && b == c && c == d) {
+                switch sub {
+                case "p": if b > c { continue }
+                case "r": if c > d { continue }
+                case "s", "t", "u": if [b, a, d, c].lexicographicallyPrecedes([a, b, c, d]) { continue }
+                default: break
+                }
+                let path = [a, b, c, d]
+                guard let t = tensorEntry(theory, "dntk_tensors", sub, path), let m = tensorEntry(measured, "dntk_tensors", sub, path),
+                      let se = tensorEntry(measured, "dntk_tensors_se", sub, path) else { continue }
+                var row = Row(quantity: "dntk_tensor_" + sub, index: "\(a)\(b)\(c)\(d)", infinite: 0, firstOrder: t, measured: m, standardError: se)
+                if let r = aspectRatio { row.scaledRemainder = 3 * r * tensorFamilyScale(family) }
+                rows.append(row)
+            } } } }
+        }
         for family in [["dntk_p", "dntk_q"], ["ddntk_r", "ddntk_s", "ddntk_t", "ddntk_u"]] {
             for key in family {
                 for a in 0..<n { add(key, key, nil, [a], label: "\(a)", infiniteDefault: 0, family: family) }

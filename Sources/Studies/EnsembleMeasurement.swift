@@ -15,7 +15,9 @@ import Statistics
 /// - ‖∂z₀/∂x_δ‖², the squared input-gradient norm of component 0;
 /// - on each of the first `differentialMaxInputs` inputs (with ≥ 2 outputs): the samples whose means
 ///   times n_{L−1} estimate the dNTK–preactivation cross-correlations P, Q and the ddNTK means R, S, T, U
-///   (`SampledNetwork.differentialNTK`), and the λ-metric Hessian norm of z₀ (power iteration).
+///   (`SampledNetwork.differentialNTK`), and the λ-metric Hessian norm of z₀ (power iteration);
+/// - for 2 ≤ N ≤ 4 inputs (with ≥ 2 outputs), the same statistics with a sample index on every z, every
+///   tuple (`SampledNetwork.differentialNTKTensors`): the Monte-Carlo twin of `dntk_tensors`.
 /// Per output component (samples z_{i;δ}, several per network): cumulants up to order 8, whose
 /// normalized fourth is the excess kurtosis.
 public struct EnsembleMeasurement: Sendable {
@@ -41,6 +43,11 @@ public struct EnsembleMeasurement: Sendable {
     public let measuresDerivatives: Bool
     var differentialInputs: Int { EnsembleMeasurement.differentialInputs(spec, inputs, measuresDerivatives) }
     static let differentialChannels = 7
+    /// Inputs of the sample-indexed dNTK/ddNTK tensors (0: not measured).
+    static func tensorInputs(_ spec: NetworkSpec, _ n: Int, _ enabled: Bool) -> Int {
+        enabled && spec.outputWidth >= 2 && n >= 2 && n <= vertexMaxInputs ? n : 0
+    }
+    var tensorInputs: Int { EnsembleMeasurement.tensorInputs(spec, inputs, measuresDerivatives) }
 
     public init(spec: NetworkSpec, inputs n: Int, derivatives: Bool = true) {
         self.spec = spec
@@ -50,7 +57,8 @@ public struct EnsembleMeasurement: Sendable {
         let vertex = (n <= EnsembleMeasurement.vertexMaxInputs && spec.outputWidth >= 2) ? p * p : 0
         let differential = EnsembleMeasurement.differentialInputs(spec, n, derivatives) * EnsembleMeasurement.differentialChannels
         let covariance = n <= EnsembleMeasurement.vertexMaxInputs ? p * (p + 1) / 2 : 0
-        perNetwork = MomentAccumulator(channels: p + vertex + p + n + differential + covariance, order: 2)
+        let tensors = 6 * Int(pow(Double(EnsembleMeasurement.tensorInputs(spec, n, derivatives)), 4))
+        perNetwork = MomentAccumulator(channels: p + vertex + p + n + differential + covariance + tensors, order: 2)
         perComponent = MomentAccumulator(channels: n, order: 8)
         networks = 0
     }
@@ -58,7 +66,7 @@ public struct EnsembleMeasurement: Sendable {
     /// Measure networks `indices` (e.g. a shard k, k + K, …) on `x` and add them.
     public mutating func run(x: Matrix, seed: UInt64, indices: [Int], workers: Int? = nil,
                              progress: (@Sendable (Int) -> Void)? = nil) throws {
-        let spec = self.spec, pairs = self.pairs, withVertex = self.withVertex, n = inputs, nd = differentialInputs
+        let spec = self.spec, pairs = self.pairs, withVertex = self.withVertex, n = inputs, nd = differentialInputs, withTensors = tensorInputs > 0
         let withCovariance = n <= EnsembleMeasurement.vertexMaxInputs
         let counter = ProgressCounter(progress)
         let rows = try Ensemble.map(spec: spec, seed: seed, indices: indices, workers: workers) { net -> ([Double], [[Double]]) in
@@ -89,6 +97,10 @@ public struct EnsembleMeasurement: Sendable {
             if withCovariance {
                 let hp = pairs.map { h[$0.0, $0.1] }
                 for i in hp.indices { for j in i..<hp.count { values.append(hp[i] * hp[j]) } }
+            }
+            if withTensors {
+                let t = try net.differentialNTKTensors(x)
+                values += t.p + t.q + t.r + t.s + t.t + t.u
             }
             counter.tick()
             return (values, (0..<z.cols).map { i in (0..<n).map { z[$0, i] } })
@@ -164,6 +176,19 @@ public struct EnsembleMeasurement: Sendable {
             }
             out.append(("ntk_covariance", tensor(\.value)))
             out.append(("ntk_covariance_se", tensor(\.standardError)))
+        }
+        if tensorInputs > 0 {
+            // n_{L−1}·E[sample] for P … U with sample indices [δ₀][δ₁][δ₂][δ₃] (units of 1/n_{L−1}, as in `dlt finite-width`).
+            let base = differentialOffset + differentialInputs * EnsembleMeasurement.differentialChannels + p * (p + 1) / 2
+            let size = n * n * n * n
+            func tensors(_ f: @escaping (MomentAccumulator.Estimate) -> Double) -> JSONValue {
+                .object(["p", "q", "r", "s", "t", "u"].enumerated().map { c, key in
+                    (key, .array((0..<n).map { a in .array((0..<n).map { b in .array((0..<n).map { cc in .array((0..<n).map { d in
+                        .number(f(perNetwork.mean(base + c * size + ((a * n + b) * n + cc) * n + d).scaled(by: nPrev))) }) }) }) }))
+                })
+            }
+            out.append(("dntk_tensors", tensors(\.value)))
+            out.append(("dntk_tensors_se", tensors(\.standardError)))
         }
         out.append(("networks", .int(networks)))
         return out

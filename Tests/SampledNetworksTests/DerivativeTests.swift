@@ -136,4 +136,33 @@ func moved(_ net: SampledNetwork, along v: ParameterVector, by t: Double) -> Sam
         #expect(power.converged)
         #expect(abs(power.norm - exact) < 1e-6 * exact, "\(name): power \(power.norm) vs LAPACK \(exact)")
     }
+
+    /// The tensor samples with sample indices: on an all-equal tuple they are the single-input samples
+    /// (P, Q, S, T, U to rounding; R is one of the two assignments the single-input sample averages), and
+    /// they have the symmetries of the tensors (P in δ₁ ↔ δ₂, R in δ₂ ↔ δ₃, S/T/U under (δ₁δ₂)(δ₃δ₄) swap).
+    @Test func differentialTensorsReduceToSingleInput() throws {
+        let spec = try NetworkSpec(inputDimension: 3, depth: 3, width: 6, outputWidth: 2, activation: .tanh, cb: 0.1, cw: 1.5,
+                                   lambdaB: 0.5, lambdaW: 1.2)
+        let net = SampledNetwork(spec: spec, seed: 4, index: 2)
+        let x = testInputs()
+        let n = x.rows
+        let t = try net.differentialNTKTensors(x)
+        func at(_ v: [Double], _ a: Int, _ b: Int, _ c: Int, _ d: Int) -> Double { v[((a * n + b) * n + c) * n + d] }
+        for d in 0..<n {
+            let single = try net.differentialNTK(x, input: d)
+            for (mine, theirs) in [(t.p, single.p), (t.q, single.q), (t.s, single.s), (t.t, single.t), (t.u, single.u)] {
+                #expect(abs(at(mine, d, d, d, d) - theirs) <= 1e-12 * max(abs(theirs), 1e-3))
+            }
+            let xi = try Matrix([x.row(d)])
+            let u0 = try net.gradient(xi, cotangent: net.cotangent(inputs: 1, input: 0, component: 0)).weighted(by: spec)
+            let u1 = try net.gradient(xi, cotangent: net.cotangent(inputs: 1, input: 0, component: 1)).weighted(by: spec)
+            let r = try net.thirdDerivative(xi, u0, u1, u1)[0, 0]
+            #expect(abs(at(t.r, d, d, d, d) - r) <= 1e-10 * max(abs(r), 1e-3))
+        }
+        for a in 0..<n { for b in 0..<n { for c in 0..<n { for d in 0..<n {
+            #expect(abs(at(t.p, a, b, c, d) - at(t.p, a, c, b, d)) <= 1e-12 * max(abs(at(t.p, a, b, c, d)), 1e-6))
+            #expect(at(t.r, a, b, c, d) == at(t.r, a, b, d, c))
+            for v in [t.s, t.t, t.u] { #expect(abs(at(v, a, b, c, d) - at(v, b, a, d, c)) <= 1e-12 * max(abs(at(v, a, b, c, d)), 1e-6)) }
+        } } } }
+    }
 }
