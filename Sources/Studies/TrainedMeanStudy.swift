@@ -1,4 +1,5 @@
 import Architecture
+import FiniteWidth
 import Foundation
 import Linalg
 import SampledNetworks
@@ -102,5 +103,65 @@ extension TrainedMeanStudy {
         let (xAll, _) = Datasets.firstExamples(digits, classes: [0, 1], perClass: 3)
         let x0 = Datasets.normalizeRows(Datasets.standardizeColumns(xAll))
         return (try Matrix([x0.row(0), x0.row(1), x0.row(3)]), try Matrix([[1.0], [1.0], [-1.0]]), try Matrix([x0.row(2), x0.row(4)]))
+    }
+}
+
+extension TrainedMeanStudy {
+    /// The order-1/n theory of the same measurement (`FiniteWidthTrainedMean` on the statistics of
+    /// `MultiInputStatistics` for train ∪ test): per schedule, m¹ split into the part the network adds to its
+    /// linearization (dNTK, ddNTK) and the part of the linearized network (NTK mean correction Θ¹ and
+    /// NTK fluctuations), both in units of 1/n (n·(E[z] − m^∞) → m¹).
+    public struct Theory: Sendable {
+        public var networkMinusLinearized: [Double], linearizedShift: [Double], total: [Double]
+        public var parts: [(name: String, value: [Double])]
+    }
+
+    public static func theory(spec base: NetworkSpec, train x: Matrix, targets y: Matrix, test: Matrix, width n: Int,
+                              schedules: [(learningRate: Double, steps: Int?)]) throws -> [Theory] {
+        var spec = base.with(inputDimension: x.cols).with(outputWidth: 1)
+        spec.hiddenWidths = [Int](repeating: n, count: spec.depth - 1)
+        let r = try MultiInputStatistics.compute(spec: spec, x: try Matrix(x.rowArrays + test.rowArrays))
+        let statistics = FiniteWidthTrainingStatistics(
+            nTrain: x.rows, nTest: test.rows, width: r.width, kernel: r.kernel, ntk: r.ntk, ntkCorrection: r.ntkCorrection,
+            ntkCovarianceA: r.ntkCovarianceA.storage, ntkCovarianceB: r.ntkCovarianceB.storage,
+            p: r.p.storage, q: r.q.storage, r: r.r.storage, s: r.s.storage, t: r.t.storage, u: r.u.storage)
+        let scale = Double(r.width)
+        return try schedules.map { schedule in
+            let result = try FiniteWidthTrainedMean.predict(statistics, targets: y, steps: schedule.steps, learningRate: schedule.learningRate)
+            let parts = result.parts.map { (name: $0.name, value: $0.value.storage.map { scale * $0 }) }
+            func sum(_ names: [String]) -> [Double] {
+                (0..<test.rows).map { b in parts.filter { names.contains($0.name) }.reduce(0) { $0 + $1.value[b] } }
+            }
+            let linear = sum(parts.map(\.name).filter { $0.hasPrefix("ntk") })
+            let network = sum(parts.map(\.name).filter { !$0.hasPrefix("ntk") })
+            return Theory(networkMinusLinearized: network, linearizedShift: linear, total: zip(network, linear).map(+), parts: parts)
+        }
+    }
+
+    public struct Run: Sendable {
+        /// points[width][schedule]; theory[schedule].
+        public var points: [[Point]], theory: [Theory]
+        public var description: String
+        public var seconds: Double
+    }
+
+    /// The report's study: critical tanh (C_W = 1, C_b = 0), depth 3, on `digitsTask()`, widths `widths`;
+    /// two schedules that both converge: η = 0.3 × the infinite-width stability bound for T steps and
+    /// η/4 for 4T steps (algorithm dependence: same loss, different m¹).
+    public static func run(widths: [Int] = [32, 64, 128, 256], networks: Int = 200, initNetworks: Int = 3000,
+                           steps: Int = 200) throws -> Run {
+        let start = Date()
+        let (x, y, test) = try digitsTask()
+        let spec = try NetworkSpec(inputDimension: x.cols, depth: 3, width: widths[0], outputWidth: 1, activation: .tanh, cb: 0, cw: 1)
+        let kernels = try InfiniteWidthPrediction.Kernels(spec: spec, train: x, test: test)
+        let eta = 0.3 * (try InfiniteWidthPrediction.stabilityBound(kernels, outputs: 1, kernel: .ntk))
+        let schedules = [(learningRate: eta, steps: steps), (learningRate: eta / 4, steps: 4 * steps)]
+        let theory = try self.theory(spec: spec, train: x, targets: y, test: test, width: widths[0],
+                                     schedules: schedules.map { (learningRate: $0.learningRate, steps: Optional($0.steps)) })
+        let points = try widths.map { n in
+            try measure(spec: spec, train: x, targets: y, test: test, width: n, schedules: schedules, networks: networks,
+                        initNetworks: initNetworks, seed: 41)
+        }
+        return Run(points: points, theory: theory, description: "critical tanh (C_W = 1, C_b = 0), depth 3", seconds: Date().timeIntervalSince(start))
     }
 }
