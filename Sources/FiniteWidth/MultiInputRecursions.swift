@@ -281,8 +281,8 @@ extension MultiInputStatistics {
     /// A batch of averages over one set of distinct inputs.
     struct Job: Sendable { var inputs: [Int], keys: [MonomialKey] }
 
-    /// Every requested average: one input by the adaptive 1-D rule, two by the adaptive 2-D rule (both as
-    /// `TwoInputDifferentialNTK`, tolerance 1e-12), three and four by `MultiGauss`; one job per input set, in parallel.
+    /// Every requested average: one input by the adaptive 1-D rule (as `TwoInputDifferentialNTK`, tolerance 1e-12), two to
+    /// four by `MultiGauss`; one job per set of distinct inputs, in parallel.
     static func evaluate(_ keys: Set<MonomialKey>, act: Activation, k: [[Double]], layer: Int, rows: [Int]) throws
         -> [MonomialKey: Double] {
         var groups: [[Int]: [MonomialKey]] = [:]
@@ -297,13 +297,6 @@ extension MultiInputStatistics {
             case 1:
                 return job.keys.map {
                     Gaussian.expectation(fn($0, 0), variance: k[ins[0]][ins[0]], kinks: act.kinks, tolerance: 1e-12).value
-                }
-            case 2:
-                let (k11, k12, k22) = (k[ins[0]][ins[0]], k[ins[0]][ins[1]], k[ins[1]][ins[1]])
-                let deficit = max((k11 * k22).squareRoot() - k12, 0)
-                return job.keys.map {
-                    Gaussian.expectation(fn($0, 0), fn($0, 1), k11: k11, k22: k22, deficit: deficit,
-                                         kinksF: act.kinks, kinksG: act.kinks).value
                 }
             default:
                 do {
@@ -333,52 +326,83 @@ extension MultiInputStatistics {
     }
 }
 
-/// Gaussian averages ⟨Π_k h_k(z_k)⟩ over three or more distinct inputs (PDLT §1.2 notation; used for the four-point
-/// functions of §4.3, §8.3, §11.2 and §∞ with 3–4 distinct samples). z_k = Σ_{j≤k} L_kj g_j with L the Cholesky factor
-/// of the covariance and g standard normal, in nested levels:
-/// - outer levels k < m − 1: composite 6-point Gauss–Legendre in g_k on [−9, 9], panels split at −6.5, −4.5, −3, −2, −1,
-///   0, 1, 2, 3, 4.5, 6.5 and where z_k crosses a kink of σ (and, for smooth σ with conditional sd s_k > 1, where it
-///   crosses 0, ±1, ±2.5, the centre of the activation's structure); nodes of cumulative weight < 1e-19 are dropped;
-/// - innermost level: closed form for the rectified family (truncated normal moments); for other σ a table of
-///   ψ(μ) = ⟨h(μ + s x)⟩_x on a uniform μ grid (spacing max(0.01, range/2000), the same panel rule per point) read by
-///   6-point Lagrange interpolation; a deterministic direction (s = 0) is evaluated at its conditional mean.
-/// All products on one covariance share the nodes. Measured accuracy (bench/nt/check_multi_input.py, against the rule with
-/// twice the panels and nodes): ≲ 1e-8 relative (tanh, K up to ≈ 10: ≲ 3e-7 for σ‴ factors) and ≲ 1e-10 for ReLU.
+/// Gaussian averages ⟨Π_k h_k(z_k)⟩ over m ≥ 2 distinct inputs (PDLT §1.2 notation), for the four-point functions of
+/// §4.3, §8.3, §11.2 and §∞ (section-level citations) with 2–4 distinct samples. z_k = Σ_{j≤k} L_kj g_j with L the
+/// Cholesky factor of the covariance and g standard normal, in nested levels:
+/// - each level k: composite Gauss–Legendre in g_k on [−9, 9] (6 points per panel for m ≥ 3, 10 for m = 2), panels split
+///   at −6.5, −4.5, −3, −2, −1, 0, 1, 2, 3, 4.5, 6.5 and where E[z_j | g_0 … g_k] (j ≥ k) crosses a kink of σ — with
+///   log-spaced splits ±w·4^i < 1 around it, w = sd(z_j | g_≤k)/|L_jk| the width over which the later levels smooth
+///   the kink — and, for smooth σ when |L_jk| > 1, where it crosses 0, ±1, ±2.5 (the centre of a sigmoid-like σ);
+///   nodes of cumulative weight < 1e-19 are dropped;
+/// - innermost level: closed form for the rectified family (truncated normal moments); for other σ with m ≥ 3 a table
+///   of ψ(μ) = ⟨h(μ + s x)⟩_x on a uniform μ grid (spacing max(0.01, range/2000), the level rule per point) read by
+///   6-point Lagrange interpolation; for m = 2 the same node rule as the outer level; a deterministic direction
+///   (s = 0) is evaluated at its conditional mean.
+/// All products on one covariance share the nodes and are accumulated level by level over their distinct suffixes.
+/// Measured accuracy (bench/nt/check_multi_input.py, against rules with 2–3× the panels and points): m ≥ 3 ≲ 5e-8
+/// relative of the largest average (tanh, K up to 10), ≲ 3e-6 with nearly parallel inputs (cos 0.99–0.999), ≲ 5e-9
+/// for ReLU; m = 2 ≲ 5e-12 (the two-input recursions agree with the polar rule of the two-input checks to that).
 /// A singular covariance (relative pivot ≤ 1e-10) throws when σ has kinks.
 enum MultiGauss {
     static let breaks: [Double] = [-9, -6.5, -4.5, -3, -2, -1, 0, 1, 2, 3, 4.5, 6.5, 9]
     static let smoothFeatures: [Double] = [0, -1, 1, -2.5, 2.5]
-    static let nodes: [Double] = [-0.932469514203152, -0.6612093864662645, -0.2386191860831969,
-                                  0.2386191860831969, 0.6612093864662645, 0.932469514203152]
-    static let weights: [Double] = [0.1713244923791704, 0.3607615730481386, 0.467913934572691,
-                                    0.467913934572691, 0.3607615730481386, 0.1713244923791704]
-    static let prune = 1e-19, pivot = 1e-10, spacing = 0.01, maxGrid = 2000.0
+    static let nodes6: [Double] = [-0.932469514203152, -0.6612093864662645, -0.23861918608319693,
+                                   0.23861918608319693, 0.6612093864662645, 0.932469514203152]
+    static let weights6: [Double] = [0.17132449237916975, 0.36076157304813894, 0.46791393457269137,
+                                     0.46791393457269137, 0.36076157304813894, 0.17132449237916975]
+    static let nodes10: [Double] = [-0.9739065285171717, -0.8650633666889845, -0.6794095682990244, -0.4333953941292472,
+                                    -0.14887433898163122, 0.14887433898163122, 0.4333953941292472, 0.6794095682990244,
+                                    0.8650633666889845, 0.9739065285171717]
+    static let weights10: [Double] = [0.06667134430868807, 0.14945134915058036, 0.219086362515982, 0.2692667193099965,
+                                      0.295524224714753, 0.295524224714753, 0.2692667193099965, 0.219086362515982,
+                                      0.14945134915058036, 0.06667134430868807]
+    static let prune = 1e-19, pivot = 1e-10, spacing = 0.01, maxGrid = 2000.0, look = 1.0
 
     struct Singular: Error {}
 
-    /// Panel rule of one level: nodes g and weights (Gaussian density included) for conditional mean `mean`, sd `s`.
-    static func level(mean: Double, s: Double, features: [Double], g: inout [Double], w: inout [Double]) {
+    /// Level k splits where E[z_j | g_≤k] = f, at offsets (in g_k) around that point.
+    struct Split { var j: Int, f: Double, offsets: [Double] }
+
+    static func splitPoints(_ act: Activation, _ l: [[Double]], _ k: Int) -> [Split] {
+        var out: [Split] = []
+        for j in k..<l.count where l[j][k] != 0 {
+            var ss = 0.0
+            for i in (k + 1)..<(j + 1) { ss += l[j][i] * l[j][i] }
+            var offsets = [0.0], q = ss.squareRoot() / abs(l[j][k])
+            while q > 0 && q < 1 { offsets += [-q, q]; q *= 4 }
+            for f in act.kinks { out.append(Split(j: j, f: f, offsets: offsets)) }
+            if act.slopes == nil && abs(l[j][k]) > look { for f in smoothFeatures { out.append(Split(j: j, f: f, offsets: [0])) } }
+        }
+        return out
+    }
+
+    /// Nodes g and weights (Gaussian density included) of level k given E[z_j | g_<k] = bases[j] (j ≥ k).
+    static func level(_ k: Int, bases: [Double], l: [[Double]], splits: [Split], gx: [Double], gw: [Double],
+                      g: inout [Double], w: inout [Double]) {
         g.removeAll(keepingCapacity: true)
         w.removeAll(keepingCapacity: true)
-        if s == 0 { g.append(0); w.append(1); return }
+        if l[k][k] == 0 { g.append(0); w.append(1); return }
         var edges = breaks
-        for f in features { let x = (f - mean) / s; if x > -9 && x < 9 { edges.append(x) } }
+        for sp in splits {
+            let cross = (sp.f - bases[sp.j]) / l[sp.j][k]
+            for o in sp.offsets { let x = cross + o; if x > -9 && x < 9 { edges.append(x) } }
+        }
         edges.sort()
         for p in 0..<(edges.count - 1) {
             let a = edges[p], b = edges[p + 1]
             guard b > a else { continue }
             let half = 0.5 * (b - a), mid = 0.5 * (a + b)
-            for i in 0..<6 {
-                let x = mid + half * nodes[i]
+            for i in 0..<gx.count {
+                let x = mid + half * gx[i]
                 g.append(x)
-                w.append(half * weights[i] * standardNormalDensity(x))
+                w.append(half * gw[i] * standardNormalDensity(x))
             }
         }
     }
 
     /// ⟨Π_k h_k(z_k)⟩ for each exponent table exps[j] (5 per input: σ, σ′, σ″, σ‴, z), z ~ N(0, covariance).
     static func expectations(_ act: Activation, covariance c: [[Double]], exps: [[Int]]) throws(Singular) -> [Double] {
-        let m = c.count
+        let m = c.count, last = c.count - 1
         var l = [[Double]](repeating: [Double](repeating: 0, count: m), count: m)
         for i in 0..<m {
             for j in 0...i {
@@ -391,26 +415,37 @@ enum MultiGauss {
                 }
             }
         }
-        // Distinct exponent vectors per position, and which each monomial uses.
+        let (gx, gw) = m == 2 ? (nodes10, weights10) : (nodes6, weights6)
+        let direct = m == 2 && act.slopes == nil          // every level by nodes (smooth pairs)
+        let levels = direct ? m : last                     // levels integrated by nodes
+        let sLast = l[last][last]
+        let table = !direct && act.slopes == nil && sLast > 0
+        let splits = (0..<m).map { splitPoints(act, l, $0) }
+        // Distinct exponent vectors per position; each monomial as a tuple of their indices.
         var distinct = [[[Int]]](repeating: [], count: m)
-        var use = [Int](repeating: 0, count: exps.count * m)
+        var tuples = [[Int]](repeating: [], count: exps.count)
         for (j, e) in exps.enumerated() {
             for k in 0..<m {
                 let v = Array(e[(5 * k)..<(5 * k + 5)])
-                if let i = distinct[k].firstIndex(of: v) { use[j * m + k] = i } else { distinct[k].append(v); use[j * m + k] = distinct[k].count - 1 }
+                if let i = distinct[k].firstIndex(of: v) { tuples[j].append(i) } else { distinct[k].append(v); tuples[j].append(distinct[k].count - 1) }
             }
         }
+        // Distinct suffixes (t_k … t_{m−1}) per level; S_k[c] = Σ over level-k nodes of w h_k S_{k+1}[rest of c].
+        var combos = [[[Int]]](repeating: [], count: levels + 1)
+        combos[levels] = direct ? [[]] : distinct[last].indices.map { [$0] }
+        for k in stride(from: levels - 1, through: 0, by: -1) {
+            for t in tuples { let suffix = Array(t[k...]); if !combos[k].contains(suffix) { combos[k].append(suffix) } }
+        }
+        let head = (0..<levels).map { k in combos[k].map { $0[0] } }
+        let child = (0..<levels).map { k in combos[k].map { cmb in combos[k + 1].firstIndex(of: Array(cmb.dropFirst())) ?? 0 } }
         let need = distinct.map { vs in (0..<4).map { d in vs.contains { $0[d] > 0 } } }
-        func features(_ s: Double) -> [Double] { act.slopes != nil ? act.kinks : act.kinks + (s > 1 ? smoothFeatures : []) }
-        let last = m - 1, sLast = l[last][last]
-        let table = act.slopes == nil && sLast > 0
-        var gPrefix = [Double](repeating: 0, count: m)
+        var gPrefix = [Double](repeating: 0, count: m), bases = [Double](repeating: 0, count: m)
         var gBuf = [[Double]](repeating: [], count: m), wBuf = [[Double]](repeating: [], count: m)
         var vals = distinct.map { [Double](repeating: 0, count: $0.count) }
-        var acc = [Double](repeating: 0, count: exps.count)
-        var psi = [Double](repeating: 0, count: distinct[last].count)
+        var sums = combos.map { [Double](repeating: 0, count: $0.count) }
         var muMin = Double.infinity, muMax = -Double.infinity
         var grid0 = 0.0, step = spacing, tables: [[Double]] = []
+        var lag = [Double](repeating: 1, count: 6)
 
         func fill(_ k: Int, _ z: Double) {
             let v0 = need[k][0] ? act.value(z) : 0, v1 = need[k][1] ? act.derivative(z) : 0
@@ -425,58 +460,66 @@ enum MultiGauss {
                 vals[k][t] = p
             }
         }
-        func visit(_ k: Int, _ weight: Double, _ accumulate: Bool) {
-            var mean = 0.0
-            for j in 0..<k { mean += l[k][j] * gPrefix[j] }
-            if k == last {
-                guard accumulate else { muMin = min(muMin, mean); muMax = max(muMax, mean); return }
+        /// Fills sums[k] for the current prefix g_<k (or, with rangeOnly, only records the innermost means).
+        func integrate(_ k: Int, _ cumulative: Double, _ rangeOnly: Bool) {
+            for j in k..<m {
+                var b = 0.0
+                for i in 0..<k { b += l[j][i] * gPrefix[i] }
+                bases[j] = b
+            }
+            if k == levels {
+                if direct { sums[k][0] = 1; return }
+                let mu = bases[last]
+                if rangeOnly { muMin = min(muMin, mu); muMax = max(muMax, mu); return }
                 if sLast == 0 {
-                    fill(last, mean)
-                    psi = vals[last]
+                    fill(last, mu)
+                    for t in 0..<vals[last].count { sums[k][t] = vals[last][t] }
                 } else if let slopes = act.slopes {
                     for (t, e) in distinct[last].enumerated() {
-                        psi[t] = rectified(e, mean: mean, s: sLast, negative: slopes.negative, positive: slopes.positive)
+                        sums[k][t] = rectified(e, mean: mu, s: sLast, negative: slopes.negative, positive: slopes.positive)
                     }
                 } else {
-                    let tt = (mean - grid0) / step
+                    let tt = (mu - grid0) / step
                     let i0 = min(max(Int(tt.rounded(.down)) - 2, 0), tables[0].count - 6)
                     let u = tt - Double(i0)
-                    var lag = [Double](repeating: 1, count: 6)
-                    for j in 0..<6 { for kk in 0..<6 where kk != j { lag[j] *= (u - Double(kk)) / Double(j - kk) } }
-                    for t in 0..<psi.count {
+                    for j in 0..<6 {
+                        var v = 1.0
+                        for kk in 0..<6 where kk != j { v *= (u - Double(kk)) / Double(j - kk) }
+                        lag[j] = v
+                    }
+                    for t in 0..<tables.count {
                         var v = 0.0
                         for j in 0..<6 { v += lag[j] * tables[t][i0 + j] }
-                        psi[t] = v
+                        sums[k][t] = v
                     }
-                }
-                for j in 0..<exps.count {
-                    var v = weight * psi[use[j * m + last]]
-                    for kk in 0..<last { v *= vals[kk][use[j * m + kk]] }
-                    acc[j] += v
                 }
                 return
             }
-            let s = l[k][k]
-            level(mean: mean, s: s, features: features(s), g: &gBuf[k], w: &wBuf[k])
+            let s = l[k][k], mean = bases[k]
+            level(k, bases: bases, l: l, splits: splits[k], gx: gx, gw: gw, g: &gBuf[k], w: &wBuf[k])
+            if !rangeOnly { for c in 0..<sums[k].count { sums[k][c] = 0 } }
             for i in 0..<gBuf[k].count {
-                let wi = weight * wBuf[k][i]
-                if wi < prune { continue }
+                let wi = wBuf[k][i]
+                if cumulative * wi < prune { continue }
                 gPrefix[k] = gBuf[k][i]
-                if accumulate { fill(k, mean + s * gPrefix[k]) }
-                visit(k + 1, wi, accumulate)
+                if !rangeOnly { fill(k, mean + s * gPrefix[k]) }
+                integrate(k + 1, cumulative * wi, rangeOnly)
+                if rangeOnly { continue }
+                for c in 0..<sums[k].count { sums[k][c] += wi * vals[k][head[k][c]] * sums[k + 1][child[k][c]] }
             }
         }
         if table {
-            visit(0, 1, false)
+            integrate(0, 1, true)
             step = max(spacing, (muMax - muMin) / maxGrid)
             let count = Int(((muMax - muMin) / step).rounded(.up)) + 6
             grid0 = muMin - 2 * step
-            var g: [Double] = [], w: [Double] = []
-            tables = distinct[last].map { _ in [Double](repeating: 0, count: count) }
+            var g: [Double] = [], w: [Double] = [], tb = [Double](repeating: 0, count: m)
             let fns = distinct[last].map { MultiInputStatistics.function(act, $0) }
+            tables = fns.map { _ in [Double](repeating: 0, count: count) }
             for i in 0..<count {
                 let mu = grid0 + step * Double(i)
-                level(mean: mu, s: sLast, features: features(sLast), g: &g, w: &w)
+                tb[last] = mu
+                level(last, bases: tb, l: l, splits: splits[last], gx: gx, gw: gw, g: &g, w: &w)
                 for t in 0..<fns.count {
                     var v = 0.0
                     for (x, wx) in zip(g, w) { v += wx * fns[t](mu + sLast * x) }
@@ -484,8 +527,8 @@ enum MultiGauss {
                 }
             }
         }
-        visit(0, 1, true)
-        return acc
+        integrate(0, 1, false)
+        return tuples.map { t in sums[0][combos[0].firstIndex(of: t) ?? 0] }
     }
 
     /// ⟨σ(X)^i σ′(X)^j X^e⟩ for X ~ N(μ, s²) and σ rectified with slopes (a₋, a₊): a₊^{i+j} E[X^{i+e}; X > 0] + a₋^{i+j} E[X^{i+e}; X < 0].

@@ -66,6 +66,11 @@ public struct FiniteWidthTrainingStatistics: Sendable {
 /// an entry of the T-th power of a ≤ 4 × 4 bidiagonal matrix (no cancellation for close or repeated
 /// eigenvalues); T = ∞ is the closed form Π 1/(1 − rate). The learning rate enters exactly (no
 /// continuous-time approximation): at T = ∞, m^∞ is η-independent but m¹ is not (algorithm dependence).
+///
+/// Scope: smooth activations (checked against trained tanh and GELU ensembles). For ReLU-like kinks the
+/// trained mean leaves its linearization by O(n^{−1/2}) after more than one step — units pushed across the
+/// kink at the training inputs — which no Taylor expansion in the parameters contains; m¹ is then not the
+/// finite-width correction (derivation §8.4).
 public enum FiniteWidthTrainedMean {
     public struct Result: Sendable {
         /// m^∞, nTest × k.
@@ -263,10 +268,14 @@ extension FiniteWidthTrainedMean {
                 let c1 = -x * x * (pb.value(d, p, q, p, deltaAxis: 0) + qb.value(d, p, q, p, deltaAxis: 0)
                                    + kk * qb.value(d, q, p, p, deltaAxis: 0))
                 // NTK update: −X² (𝔓a ỹ_q + 𝔓b ỹ_p), time sum u_q h(u_p u_q, u_q; ·)
-                let pa = pb.value(d, q, p, p, deltaAxis: 0) + qb.value(d, p, q, p, deltaAxis: 0) + kk * qb.value(d, q, p, p, deltaAxis: 0)
-                    + pb.value(q, d, p, p, deltaAxis: 1) + qb.value(q, p, d, p, deltaAxis: 2) + kk * qb.value(q, d, p, p, deltaAxis: 1)
-                let pbv = pb.value(d, q, p, q, deltaAxis: 0) + qb.value(d, q, p, q, deltaAxis: 0) + kk * qb.value(d, p, q, q, deltaAxis: 0)
-                    + kk * pb.value(q, d, p, q, deltaAxis: 1) + qb.value(q, d, p, q, deltaAxis: 1) + qb.value(q, p, d, q, deltaAxis: 2)
+                // 𝔓a = P̃_δqpp + Q̃_δpqp + k Q̃_δqpp + P̃_qδpp + Q̃_qpδp + k Q̃_qδpp
+                var pa = pb.value(d, q, p, p, deltaAxis: 0) + qb.value(d, p, q, p, deltaAxis: 0)
+                pa += kk * qb.value(d, q, p, p, deltaAxis: 0) + pb.value(q, d, p, p, deltaAxis: 1)
+                pa += qb.value(q, p, d, p, deltaAxis: 2) + kk * qb.value(q, d, p, p, deltaAxis: 1)
+                // 𝔓b = P̃_δqpq + Q̃_δqpq + k Q̃_δpqq + k P̃_qδpq + Q̃_qδpq + Q̃_qpδq
+                var pbv = pb.value(d, q, p, q, deltaAxis: 0) + qb.value(d, q, p, q, deltaAxis: 0)
+                pbv += kk * qb.value(d, p, q, q, deltaAxis: 0) + kk * pb.value(q, d, p, q, deltaAxis: 1)
+                pbv += qb.value(q, d, p, q, deltaAxis: 1) + qb.value(q, p, d, q, deltaAxis: 2)
                 let f1a = timeSum(SIMD4(uu, 0, 0, 0), 1, last: 1, direct: true)
                 let f1b = u[q] * timeSum(SIMD4(uu, u[q], 0, 0), 2, last: 1, direct: true)
                 var fua = 0.0, fub = 0.0
