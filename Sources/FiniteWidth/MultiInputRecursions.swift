@@ -122,7 +122,7 @@ extension MultiInputStatistics {
 
     /// The state of the recursion at one layer over M distinct inputs: K, Θ (M × M, infinite width), the M⁴ tensors
     /// (flat, index ((a·M + b)·M + c)·M + d) and V, F, B over the pairs a ≤ b (in units of 1/n_{ℓ−1}).
-    struct State {
+    struct State: Sendable {
         var m: Int
         var k: [[Double]], theta: [[Double]]
         var pi: [Double], o: [Double], p: [Double], q: [Double], r: [Double], s: [Double], t: [Double], u: [Double]
@@ -357,6 +357,8 @@ enum MultiGauss {
                                       0.295524224714753, 0.295524224714753, 0.2692667193099965, 0.219086362515982,
                                       0.14945134915058036, 0.06667134430868807]
     static let prune = 1e-19, pivot = 1e-10, spacing = 0.01, maxGrid = 2000.0, look = 1.0
+    /// 1/Π_{k≠j}(j − k) for the 6-point Lagrange weights on the nodes 0 … 5.
+    static let lagrangeScale: [Double] = [-1.0 / 120, 1.0 / 24, -1.0 / 12, 1.0 / 12, -1.0 / 24, 1.0 / 120]
 
     struct Singular: Error {}
 
@@ -475,16 +477,19 @@ enum MultiGauss {
                     fill(last, mu)
                     for t in 0..<vals[last].count { sums[k][t] = vals[last][t] }
                 } else if let slopes = act.slopes {
-                    for (t, e) in distinct[last].enumerated() {
-                        sums[k][t] = rectified(e, mean: mu, s: sLast, negative: slopes.negative, positive: slopes.positive)
+                    let t = mu / sLast, ph = standardNormalDensity(t), cp = normalCDF(t), cn = normalCDF(-t)
+                    for (i, e) in distinct[last].enumerated() {
+                        let p = e[0] + e[4], c = e[0] + e[1]
+                        sums[k][i] = power(slopes.positive, c) * truncated(mu, sLast, p, t: t, ph: ph, cdf: cp, positive: true)
+                            + power(slopes.negative, c) * truncated(mu, sLast, p, t: t, ph: ph, cdf: cn, positive: false)
                     }
                 } else {
                     let tt = (mu - grid0) / step
                     let i0 = min(max(Int(tt.rounded(.down)) - 2, 0), tables[0].count - 6)
                     let u = tt - Double(i0)
                     for j in 0..<6 {
-                        var v = 1.0
-                        for kk in 0..<6 where kk != j { v *= (u - Double(kk)) / Double(j - kk) }
+                        var v = lagrangeScale[j]
+                        for kk in 0..<6 where kk != j { v *= u - Double(kk) }
                         lag[j] = v
                     }
                     for t in 0..<tables.count {
@@ -531,24 +536,29 @@ enum MultiGauss {
         return tuples.map { t in sums[0][combos[0].firstIndex(of: t) ?? 0] }
     }
 
-    /// ⟨σ(X)^i σ′(X)^j X^e⟩ for X ~ N(μ, s²) and σ rectified with slopes (a₋, a₊): a₊^{i+j} E[X^{i+e}; X > 0] + a₋^{i+j} E[X^{i+e}; X < 0].
-    static func rectified(_ e: [Int], mean mu: Double, s: Double, negative an: Double, positive ap: Double) -> Double {
-        let p = e[0] + e[4], c = e[0] + e[1]
-        return power(ap, c) * truncated(mu, s, p, positive: true) + power(an, c) * truncated(mu, s, p, positive: false)
-    }
-
-    /// E[(μ + s x)^p 1[±(μ + s x) > 0]], x standard normal, by the moments J_k = E[x^k; ±x > ∓μ/s].
-    static func truncated(_ mu: Double, _ s: Double, _ p: Int, positive: Bool) -> Double {
-        let t = mu / s, ph = standardNormalDensity(t), c = -t
-        var j = positive ? [normalCDF(t), ph] : [normalCDF(-t), -ph]
-        if p >= 2 { for k in 2...p { j.append((positive ? 1 : -1) * power(c, k - 1) * ph + Double(k - 1) * j[k - 2]) } }
-        var sum = 0.0, binomial = 1.0
-        for k in 0...p {
-            sum += binomial * power(mu, p - k) * power(s, k) * j[k]
-            binomial = binomial * Double(p - k) / Double(k + 1)
+    /// E[(μ + s x)^p 1[±(μ + s x) > 0]] for x standard normal, t = μ/s, ph = φ(t), cdf = Φ(±t): Σ_k C(p, k) μ^{p−k} s^k J_k
+    /// with J_k = E[x^k; ±x > ∓t] = ±(−t)^{k−1}φ(t) + (k − 1)J_{k−2} (a₊^{i+j} times the + part plus a₋^{i+j} times the
+    /// − part is ⟨σ(X)^i σ′(X)^j X^e⟩ for σ rectified, p = i + e).
+    static func truncated(_ mu: Double, _ s: Double, _ p: Int, t: Double, ph: Double, cdf: Double, positive: Bool) -> Double {
+        let sign: Double = positive ? 1 : -1, c = -t
+        var jm2 = cdf, jm1 = sign * ph                     // J_{k−2}, J_{k−1}
+        var sum = power(mu, p) * jm2, binomial = Double(p)
+        if p >= 1 { sum += binomial * power(mu, p - 1) * s * jm1 }
+        var k = 2
+        while k <= p {
+            let jk = sign * power(c, k - 1) * ph + Double(k - 1) * jm2
+            binomial = binomial * Double(p - k + 1) / Double(k)
+            sum += binomial * power(mu, p - k) * power(s, k) * jk
+            (jm2, jm1) = (jm1, jk)
+            k += 1
         }
         return sum
     }
 
-    static func power(_ x: Double, _ n: Int) -> Double { n <= 0 ? 1 : (1..<n).reduce(x) { r, _ in r * x } }
+    static func power(_ x: Double, _ n: Int) -> Double {
+        var r = 1.0
+        var i = 0
+        while i < n { r *= x; i += 1 }
+        return r
+    }
 }

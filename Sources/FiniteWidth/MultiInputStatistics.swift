@@ -97,14 +97,19 @@ public enum MultiInputStatistics {
         let spec = spec.with(inputDimension: x.cols)
         let n0 = Double(x.cols)
         // Merge identical rows: rep[i] is row i's distinct input, rows[j] the first row of distinct input j.
-        var rows: [Int] = [], rep: [Int] = []
+        var firstRows: [Int] = [], rep: [Int] = []
         for i in 0..<x.rows {
-            if let j = rows.firstIndex(where: { x.row($0) == x.row(i) }) { rep.append(j) } else { rep.append(rows.count); rows.append(i) }
+            if let j = firstRows.firstIndex(where: { x.row($0) == x.row(i) }) { rep.append(j) } else { rep.append(firstRows.count); firstRows.append(i) }
         }
+        let rows = firstRows
         func dot(_ i: Int, _ j: Int) -> Double { (0..<x.cols).reduce(0) { $0 + x[i, $1] * x[j, $1] } / n0 }
         let gram = rows.map { i in rows.map { dot(i, $0) } }
-        let st = try recursion(spec: spec, gram: gram, rows: rows)
-        let theta1 = try ntkCorrection(spec: spec, gram: gram)
+        // The recursion and Θ¹ (the costlier part for smooth σ) run side by side.
+        let parts = try [0, 1].concurrentMap { part -> Part in
+            part == 0 ? .state(try recursion(spec: spec, gram: gram, rows: rows))
+                : .theta1(try ntkCorrection(spec: spec, gram: gram))
+        }
+        guard case let .state(st) = parts[0], case let .theta1(theta1) = parts[1] else { throw MultiInputStatisticsError.noInputs }
         let m = rows.count, n = x.rows
         func matrix(_ y: [[Double]]) -> [[Double]] { rep.map { a in rep.map { y[a][$0] } } }
         func tensor(_ at: (Int, Int, Int, Int) -> Double) -> Tensor4 {
@@ -120,6 +125,8 @@ public enum MultiInputStatistics {
                       p: flat(st.p), q: flat(st.q), r: flat(st.r), s: flat(st.s), t: flat(st.t), u: flat(st.u),
                       width: spec.width(ofLayer: spec.depth - 1))
     }
+
+    enum Part: Sendable { case state(State), theta1([[Double]]) }
 
     /// Θ¹ over distinct inputs (PDLT §8.3): `DiagonalNTKFiniteWidth` on the diagonal and `TwoInputNTK`'s off-diagonal
     /// recursion on each pair (docs/derivations/ntk-two-inputs.md), in parallel.

@@ -12,10 +12,11 @@ import Linalg
 /// - excess_kurtosis[δ] = 3V_{(δδ)(δδ)}/(n_{L−1} K_δδ²);
 /// - ntk_mean: Θ^(L) + Θ¹/n_{L−1}, the off-diagonal Θ¹ from the two-input recursion (`TwoInputNTK`);
 /// - ntk_variance[δ]: Var(Ĥ_δδ) of one output component;
-/// - dntk_tensors {p, q, r, s, t, u}: the same statistics with sample indices [δ₀][δ₁][δ₂][δ₃] for N ≤ 4
-///   (`TwoInputDifferentialNTK`; tuples over at most two distinct inputs, null otherwise);
-/// - ntk_covariance: Cov(Ĥ_{δ₁δ₂}, Ĥ_{δ₃δ₄}) of one output component (`TwoInputNTKVariance`), for quadruples of
-///   at most two distinct inputs (null otherwise; N ≤ 8);
+/// - dntk_tensors {p, q, r, s, t, u}: the same statistics with sample indices [δ₀][δ₁][δ₂][δ₃] for N ≤ 4, every
+///   tuple (`MultiInputStatistics`; if its kernel on three or four distinct inputs is singular, the pairwise
+///   `TwoInputDifferentialNTK` values with null for three or four distinct inputs);
+/// - ntk_covariance: Cov(Ĥ_{δ₁δ₂}, Ĥ_{δ₃δ₄}) of one output component: every quadruple for N ≤ 4 (`MultiInputStatistics`),
+///   for 5 ≤ N ≤ 8 quadruples of at most two distinct inputs (`TwoInputNTKVariance`, null otherwise);
 /// - dntk_p, dntk_q, ddntk_r … ddntk_u [δ]: the dNTK–preactivation cross-correlations and ddNTK means of
 ///   one input (PDLT ch. 11; `DiagonalDifferentialNTK`), in units of 1/n_{L−1}, on the first four inputs;
 /// plus the infinite-width values and the corrections as separate keys.
@@ -81,7 +82,20 @@ public enum FiniteWidthRecord {
                     cov[idx[u]][idx[v]][idx[s]][idx[t]] = block[pair(u, v)][pair(s, t)] / nPrev
                 } } } }
             }
-            if n <= 4 {
+            // For N ≤ 4 the N-input recursions give every entry, three and four distinct inputs included
+            // (MultiInputStatistics, docs/derivations/multi-input.md); when they cannot (a singular kernel on three
+            // or four distinct inputs), the pairwise values below stand and the rest stays null.
+            let multi = n <= 4 && n >= 2 ? try? MultiInputStatistics.compute(spec: spec, x: x) : nil
+            if let multi {
+                let c = multi.ntkCovariance
+                for a in 0..<n { for b in 0..<n { for e in 0..<n { for f in 0..<n { cov[a][b][e][f] = c[a, b, e, f] / nPrev } } } }
+            }
+            if let multi {
+                func json(_ t: MultiInputStatistics.Tensor4) -> JSONValue {
+                    .array((0..<n).map { a in .array((0..<n).map { b in .array((0..<n).map { c in .array((0..<n).map { d in .number(t[a, b, c, d]) }) }) }) })
+                }
+                out.append(("dntk_tensors", .object(zip(["p", "q", "r", "s", "t", "u"], [multi.p, multi.q, multi.r, multi.s, multi.t, multi.u]).map { ($0, json($1)) })))
+            } else if n <= 4 {
                 // The dNTK/ddNTK tensors P … U with sample indices (docs/derivations/dntk-two-inputs.md), in units
                 // of 1/n_{L−1}, for index tuples over at most two distinct inputs (null otherwise).
                 let results = try offPairs.map { [$0.0, $0.1] }.concurrentMap { ab -> TwoInputDifferentialNTK.Result? in
