@@ -46,12 +46,13 @@ let package = Package(
         .target(name: "Statistics"),
         .target(name: "SampledNetworks", dependencies: ["Architecture", "Linalg", "Sampling"]),
         .target(name: "Training", dependencies: ["Architecture", "InfiniteWidth", "Linalg"]),
-        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth", "Training"],
+        .target(name: "ImplicitBias", dependencies: ["Linalg"]),
+        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias"],
                 resources: [.copy("Data")]),
         .target(name: "Report", dependencies: ["Studies", "Plot", "FiniteWidth"]),
         .target(name: "DeepTheory", dependencies: [
             "Linalg", "Gaussian", "Architecture", "InfiniteWidth", "Criticality", "DataIO", "Plot", "Studies", "Report",
-            "Sampling", "SampledNetworks", "Statistics", "FiniteWidth", "Training",
+            "Sampling", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias",
         ]),
         .executableTarget(name: "dlt", dependencies: [
             "DeepTheory",
@@ -69,6 +70,7 @@ let package = Package(
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "Sampling"]),
         .testTarget(name: "SampledNetworksTests", dependencies: ["SampledNetworks", "InfiniteWidth"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "DataIO", "SampledNetworks"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImplicitBiasTests", dependencies: ["ImplicitBias"]),
         .testTarget(name: "CLITests", dependencies: ["dlt"]),
     ]
 )

@@ -13,3 +13,4 @@
 @_exported import Statistics
 @_exported import FiniteWidth
 @_exported import Training
+@_exported import ImplicitBias

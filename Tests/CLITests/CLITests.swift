@@ -373,3 +373,36 @@ func flatten(_ v: Any) -> [Double] {
         #expect(missing.status != 0 && missing.stderr.contains("--activation"))
     }
 }
+
+@Suite struct ImplicitBiasCommandTests {
+    /// The contract keys for labels and for targets; bad labels, non-separable data and an overdetermined
+    /// system refused with a clear message and no output file.
+    @Test func contract() throws {
+        let w = try workspace()
+        func file(_ name: String, _ text: String) throws -> String {
+            let url = w.appendingPathComponent(name)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return url.path
+        }
+        let x = try file("X.csv", "1,0.2\n0.8,-0.3\n-1,0.1\n-0.7,-0.6\n0.3,1.2\n-0.2,-1.1\n")
+        let y = try file("y.csv", "1\n1\n-1\n-1\n1\n-1\n")
+        let r = try DLT.run(["implicit-bias", "--inputs", x, "--labels", y, "--steps", "20000", "--learning-rate", "1", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let j = try DLT.json(r)
+        for key in ["svm_direction", "margin", "support_vectors", "gd_direction", "gd_angle_degrees", "gd_norm"] { #expect(j[key] != nil, "\(key)") }
+        #expect((j["gd_angle_degrees"] as! Double) < 5)
+        let out = w.appendingPathComponent("out.json").path
+        for (labels, message) in [("1\n0\n-1\n-1\n1\n-1\n", "+1 or -1"), ("1\n1\n1\n1\n1\n1\n", "not linearly separable")] {
+            let bad = try DLT.run(["implicit-bias", "--inputs", x, "--labels", try file("bad.csv", labels), "--output", out])
+            #expect(bad.status != 0 && bad.stderr.contains(message), "\(bad.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+        let xr = try file("Xr.csv", "1,0,2,0.5\n0,1,-1,0.3\n")
+        let ls = try DLT.run(["implicit-bias", "--inputs", xr, "--targets", try file("t.csv", "1\n-2\n"), "--format", "json"])
+        #expect(ls.status == 0, "\(ls.stderr)")
+        let lj = try DLT.json(ls)
+        #expect((lj["distance"] as! Double) < 1e-8 && (lj["gd_solution"] as! [Double]).count == 4 && lj["min_norm_solution"] != nil)
+        let over = try DLT.run(["implicit-bias", "--inputs", x, "--targets", y])
+        #expect(over.status != 0 && over.stderr.contains("fewer rows than columns"))
+    }
+}
