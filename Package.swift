@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "ImplicitBias", dependencies: ["Linalg"]),
         .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias"],
                 resources: [.copy("Data")]),
-        .target(name: "Report", dependencies: ["Studies", "Plot", "FiniteWidth"]),
+        .target(name: "Report", dependencies: ["Studies", "Plot", "FiniteWidth", "ImplicitBias"]),
         .target(name: "DeepTheory", dependencies: [
             "Linalg", "Gaussian", "Architecture", "InfiniteWidth", "Criticality", "DataIO", "Plot", "Studies", "Report",
             "Sampling", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias",
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "Sampling"]),
         .testTarget(name: "SampledNetworksTests", dependencies: ["SampledNetworks", "InfiniteWidth"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "DataIO", "SampledNetworks"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ImplicitBiasTests", dependencies: ["ImplicitBias"]),
+        .testTarget(name: "ImplicitBiasTests", dependencies: ["ImplicitBias", "Studies"]),
         .testTarget(name: "CLITests", dependencies: ["dlt"]),
     ]
 )

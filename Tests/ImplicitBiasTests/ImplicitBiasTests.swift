@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ImplicitBias
 @testable import Linalg
+@testable import Studies
 
 /// Separable data through the origin: points x ~ deterministic pseudo-random in [−1, 1]^d, labelled by the
 /// sign of u·x and kept when |u·x| ≥ gap.
@@ -99,5 +100,19 @@ func separable(n: Int, d: Int, gap: Double = 0.1, seed: Int = 1) throws -> (Matr
         #expect(zip(moved.gradientDescent, moved.minimumNorm).map { abs($0 - $1) }.max()! > 0.05)
         #expect(throws: ImplicitBiasError.self) { try LeastSquaresImplicitBias(x: x, targets: y, steps: 10, learningRate: 1e3) }
         #expect(throws: ImplicitBiasError.self) { try LeastSquaresImplicitBias(x: x.transposed, targets: [Double](repeating: 1, count: 15), steps: 10, learningRate: nil) }
+    }
+}
+
+@Suite struct HomogeneousNetworkTests {
+    /// The report's two-layer homogeneous ReLU net on the quadrant (XOR-through-the-origin) rays: it fits
+    /// every point, and from then on its normalized margin min yᵢf(xᵢ)/‖θ‖² never decreases (Lyu & Li 2020),
+    /// while no linear model separates the data (MaxMargin refuses it).
+    @Test func normalizedMarginIncreasesAfterFitting() throws {
+        let s = try ImplicitBiasStudy.run(steps: 1000, networkSteps: 3000)
+        let m = s.network.snapshots.map(\.normalizedMargin)
+        let first = try #require(m.firstIndex { $0 > 0 })
+        #expect(first < m.count / 2)
+        #expect(zip(m[first...], m[first...].dropFirst()).allSatisfy { $1 >= $0 - 1e-12 }, "\(m)")
+        #expect(throws: ImplicitBiasError.self) { try MaxMargin(x: s.networkInputs, labels: s.networkLabels) }
     }
 }
