@@ -13,6 +13,6 @@ struct DLT: ParsableCommand {
             (or pass --w-std/--b-std), and the default learning rates λ_W = C_W, λ_b = C_b give its NTK.
             """,
         subcommands: [KernelCommand.self, CriticalityCommand.self, FiniteWidthCommand.self, EnsembleCommand.self, CompareCommand.self,
-                      MergeCommand.self, PredictCommand.self, TrainCommand.self, LinearCommand.self, ImplicitBiasCommand.self, ReportCommand.self]
+                      MergeCommand.self, PredictCommand.self, TrainCommand.self, LinearCommand.self, ImplicitBiasCommand.self, StudyCommand.self, ReportCommand.self]
     )
 }

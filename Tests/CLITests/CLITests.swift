@@ -406,3 +406,24 @@ func flatten(_ v: Any) -> [Double] {
         #expect(over.status != 0 && over.stderr.contains("fewer rows than columns"))
     }
 }
+
+@Suite struct StudyCommandTests {
+    /// dlt study implicit-bias --quick writes its JSON, CSV (with a header) and HTML; an unknown study and
+    /// one not built yet are refused without creating the directory.
+    @Test func implicitBiasQuick() throws {
+        let w = try workspace()
+        let dir = w.appendingPathComponent("ib").path
+        let r = try DLT.run(["study", "implicit-bias", "--quick", "--output", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: dir + "/implicit-bias.json"))) as! [String: Any]
+        #expect((json["gd_angle_degrees"] as! Double) < 5 && (json["margin"] as! Double) > 0)
+        let csv = try String(contentsOfFile: dir + "/implicit-bias.csv", encoding: .utf8)
+        #expect(csv.hasPrefix("step,angle_degrees,norm,loss\n"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/index.html"))
+        for name in ["nonsense", "transfer"] {
+            let bad = try DLT.run(["study", name, "--output", w.appendingPathComponent(name).path])
+            #expect(bad.status != 0 && bad.stderr.contains(name))
+            #expect(!FileManager.default.fileExists(atPath: w.appendingPathComponent(name).path))
+        }
+    }
+}
