@@ -47,12 +47,13 @@ let package = Package(
         .target(name: "SampledNetworks", dependencies: ["Architecture", "Linalg", "Sampling"]),
         .target(name: "Training", dependencies: ["Architecture", "InfiniteWidth", "Linalg"]),
         .target(name: "ImplicitBias", dependencies: ["Linalg"]),
-        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias"],
+        .target(name: "Optimizers", dependencies: ["Linalg"]),
+        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers"],
                 resources: [.copy("Data")]),
-        .target(name: "Report", dependencies: ["Studies", "Plot", "FiniteWidth", "ImplicitBias"]),
+        .target(name: "Report", dependencies: ["Studies", "Plot", "FiniteWidth", "ImplicitBias", "Optimizers"]),
         .target(name: "DeepTheory", dependencies: [
             "Linalg", "Gaussian", "Architecture", "InfiniteWidth", "Criticality", "DataIO", "Plot", "Studies", "Report",
-            "Sampling", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias",
+            "Sampling", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers",
         ]),
         .executableTarget(name: "dlt", dependencies: [
             "DeepTheory",
@@ -71,6 +72,7 @@ let package = Package(
         .testTarget(name: "SampledNetworksTests", dependencies: ["SampledNetworks", "InfiniteWidth"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "DataIO", "SampledNetworks"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImplicitBiasTests", dependencies: ["ImplicitBias", "Studies"]),
+        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers"]),
         .testTarget(name: "CLITests", dependencies: ["dlt"]),
     ]
 )

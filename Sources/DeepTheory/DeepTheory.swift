@@ -14,3 +14,4 @@
 @_exported import FiniteWidth
 @_exported import Training
 @_exported import ImplicitBias
+@_exported import Optimizers

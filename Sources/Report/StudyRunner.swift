@@ -12,7 +12,7 @@ public enum StudyRunner {
     public static let names = ["parameterization", "transfer", "lazy", "mean-field", "optimizers", "implicit-bias",
                                "importance-weighting", "influence"]
     /// Those that exist so far.
-    public static let available = ["implicit-bias"]
+    public static let available = ["optimizers", "implicit-bias"]
 
     public enum Failure: Error, CustomStringConvertible {
         case unknown(String), notYet(String)
@@ -34,6 +34,10 @@ public enum StudyRunner {
         case "implicit-bias":
             let s = try ImplicitBiasStudy.run(steps: quick ? 20_000 : 1_000_000, networkSteps: quick ? 2000 : 20_000)
             ImplicitBiasSection.add(s, to: &page)
+            (json, csv) = record(s)
+        case "optimizers":
+            let s = try OptimizersStudy.run(steps: quick ? 500 : 3000)
+            OptimizersSection.add(s, to: &page)
             (json, csv) = record(s)
         default:
             throw Failure.notYet(name)
@@ -71,5 +75,22 @@ public enum StudyRunner {
             table[i, 0] = Double(snap.step); table[i, 1] = angles[i]; table[i, 2] = norms[i]; table[i, 3] = snap.loss
         }
         return (json, CSV.format(table, header: ["step", "angle_degrees", "norm", "loss"]))
+    }
+
+    static func record(_ s: OptimizersStudy) -> (JSONValue, String) {
+        let json = JSONValue.object(s.results.map { r in
+            (r.method.rawValue, JSONValue.object([
+                ("learning_rate", .number(r.learningRate)), ("loss_a", .vector(r.lossA)), ("loss_b", .vector(r.lossB)),
+                ("function_gap", .number(r.functionGap)),
+                ("mean_update_w1", .object([("l2", .number(r.meanUpdate.l2)), ("max", .number(r.meanUpdate.max)), ("spectral", .number(r.meanUpdate.spectral))])),
+            ]))
+        } + [("steps", .int(s.steps)), ("width", .int(s.width))])
+        var table = Matrix(rows: s.steps + 1, cols: 1 + 2 * s.results.count)
+        for t in 0...s.steps {
+            table[t, 0] = Double(t)
+            for (k, r) in s.results.enumerated() { table[t, 1 + 2 * k] = r.lossA[t]; table[t, 2 + 2 * k] = r.lossB[t] }
+        }
+        let header = ["step"] + s.results.flatMap { ["loss_\($0.method.rawValue)_a", "loss_\($0.method.rawValue)_b"] }
+        return (json, CSV.format(table, header: header))
     }
 }

@@ -420,6 +420,10 @@ func flatten(_ v: Any) -> [Double] {
         let csv = try String(contentsOfFile: dir + "/implicit-bias.csv", encoding: .utf8)
         #expect(csv.hasPrefix("step,angle_degrees,norm,loss\n"))
         #expect(FileManager.default.fileExists(atPath: dir + "/index.html"))
+        let opt = try DLT.run(["study", "optimizers", "--quick", "--output", w.appendingPathComponent("opt").path])
+        #expect(opt.status == 0, "\(opt.stderr)")
+        let optCSV = try String(contentsOfFile: w.appendingPathComponent("opt").path + "/optimizers.csv", encoding: .utf8)
+        #expect(optCSV.hasPrefix("step,loss_gd_a,loss_gd_b,"))
         for name in ["nonsense", "transfer"] {
             let bad = try DLT.run(["study", name, "--output", w.appendingPathComponent(name).path])
             #expect(bad.status != 0 && bad.stderr.contains(name))
