@@ -48,12 +48,13 @@ let package = Package(
         .target(name: "Training", dependencies: ["Architecture", "InfiniteWidth", "Linalg"]),
         .target(name: "ImplicitBias", dependencies: ["Linalg"]),
         .target(name: "Optimizers", dependencies: ["Linalg"]),
-        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers"],
+        .target(name: "Lazy", dependencies: ["Architecture", "Linalg", "SampledNetworks"]),
+        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers", "Lazy"],
                 resources: [.copy("Data")]),
-        .target(name: "Report", dependencies: ["Studies", "Plot", "FiniteWidth", "ImplicitBias", "Optimizers"]),
+        .target(name: "Report", dependencies: ["Studies", "Plot", "FiniteWidth", "ImplicitBias", "Optimizers", "Lazy"]),
         .target(name: "DeepTheory", dependencies: [
             "Linalg", "Gaussian", "Architecture", "InfiniteWidth", "Criticality", "DataIO", "Plot", "Studies", "Report",
-            "Sampling", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers",
+            "Sampling", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers", "Lazy",
         ]),
         .executableTarget(name: "dlt", dependencies: [
             "DeepTheory",
@@ -73,6 +74,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "DataIO", "SampledNetworks"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImplicitBiasTests", dependencies: ["ImplicitBias", "Studies"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers"]),
+        .testTarget(name: "LazyTests", dependencies: ["Lazy", "SampledNetworks", "Architecture"]),
         .testTarget(name: "CLITests", dependencies: ["dlt"]),
     ]
 )

@@ -15,3 +15,4 @@
 @_exported import Training
 @_exported import ImplicitBias
 @_exported import Optimizers
+@_exported import Lazy

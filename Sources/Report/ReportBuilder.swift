@@ -21,6 +21,7 @@ public enum ReportBuilder {
                                                    steps: quick ? 20 : 50), to: &page)
         TrainedMeanSection.add(try TrainedMeanStudy.run(widths: quick ? [32, 128] : [32, 64, 128, 256], networks: quick ? 40 : 200,
                                                         initNetworks: quick ? 400 : 3000, steps: quick ? 100 : 200), to: &page)
+        LazySection.add(try LazyStudy.run(width: quick ? 32 : 64), to: &page)
         OptimizersSection.add(try OptimizersStudy.run(steps: quick ? 500 : 3000), to: &page)
         ImplicitBiasSection.add(try ImplicitBiasStudy.run(steps: quick ? 20_000 : 1_000_000, networkSteps: quick ? 2000 : 20_000), to: &page)
         HaninSection.add(try HaninScalingStudy.run(networks: quick ? 500 : 3000, hessianNetworks: quick ? 60 : 300), to: &page)

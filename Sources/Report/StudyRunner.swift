@@ -12,7 +12,7 @@ public enum StudyRunner {
     public static let names = ["parameterization", "transfer", "lazy", "mean-field", "optimizers", "implicit-bias",
                                "importance-weighting", "influence"]
     /// Those that exist so far.
-    public static let available = ["optimizers", "implicit-bias"]
+    public static let available = ["lazy", "optimizers", "implicit-bias"]
 
     public enum Failure: Error, CustomStringConvertible {
         case unknown(String), notYet(String)
@@ -34,6 +34,10 @@ public enum StudyRunner {
         case "implicit-bias":
             let s = try ImplicitBiasStudy.run(steps: quick ? 20_000 : 1_000_000, networkSteps: quick ? 2000 : 20_000)
             ImplicitBiasSection.add(s, to: &page)
+            (json, csv) = record(s)
+        case "lazy":
+            let s = try LazyStudy.run(width: quick ? 32 : 64)
+            LazySection.add(s, to: &page)
             (json, csv) = record(s)
         case "optimizers":
             let s = try OptimizersStudy.run(steps: quick ? 500 : 3000)
@@ -92,5 +96,17 @@ public enum StudyRunner {
         }
         let header = ["step"] + s.results.flatMap { ["loss_\($0.method.rawValue)_a", "loss_\($0.method.rawValue)_b"] }
         return (json, CSV.format(table, header: header))
+    }
+
+    static func record(_ s: LazyStudy) -> (JSONValue, String) {
+        let json = JSONValue.object([("width", .int(s.width)), ("curves", .array(s.curves.map { c in
+            .object([("depth", .int(c.depth)), ("scales", .vector(c.scales)), ("kappa", .vector(c.kappas)), ("slope", .number(c.slope))])
+        }))])
+        var table = Matrix(rows: s.curves.first?.scales.count ?? 0, cols: 1 + s.curves.count)
+        for i in 0..<table.rows {
+            table[i, 0] = s.curves[0].scales[i]
+            for (k, c) in s.curves.enumerated() { table[i, 1 + k] = c.kappas[i] }
+        }
+        return (json, CSV.format(table, header: ["scale"] + s.curves.map { "kappa_depth_\($0.depth)" }))
     }
 }

@@ -69,7 +69,15 @@ extension SampledNetwork {
     /// vector comes from the counter-based generator keyed by (seed, network index).
     public func hessianNorm(_ x: Matrix, input: Int, component: Int = 0, seed: UInt64, tolerance: Double = 1e-10,
                             maxIterations: Int = 200) throws -> (norm: Double, iterations: Int, converged: Bool) {
-        let state = try BackpropState(network: self, x: try Matrix([x.row(input)]), cotangent: cotangent(inputs: 1, input: 0, component: component))
+        try hessianNorm(try Matrix([x.row(input)]), cotangent: cotangent(inputs: 1, input: 0, component: component), seed: seed,
+                        tolerance: tolerance, maxIterations: maxIterations)
+    }
+
+    /// The same for f = Σ_{δi} c_{δi} z_{i;δ} with any cotangent c (N × n_L): ‖λ^{1/2} (Σ c ∇²_θ z) λ^{1/2}‖, e.g. the
+    /// curvature of the outputs along a residual direction (the lazy-training criterion, Chizat et al. 2019).
+    public func hessianNorm(_ x: Matrix, cotangent c: Matrix, seed: UInt64, tolerance: Double = 1e-10,
+                            maxIterations: Int = 200) throws -> (norm: Double, iterations: Int, converged: Bool) {
+        let state = try BackpropState(network: self, x: x, cotangent: c)
         func apply(_ v: ParameterVector) throws -> ParameterVector {
             try state.hessianVectorProduct(v.weighted(by: spec, power: 0.5)).weighted(by: spec, power: 0.5)
         }

@@ -424,6 +424,8 @@ func flatten(_ v: Any) -> [Double] {
         #expect(opt.status == 0, "\(opt.stderr)")
         let optCSV = try String(contentsOfFile: w.appendingPathComponent("opt").path + "/optimizers.csv", encoding: .utf8)
         #expect(optCSV.hasPrefix("step,loss_gd_a,loss_gd_b,"))
+        let lazy = try DLT.run(["study", "lazy", "--quick", "--output", w.appendingPathComponent("lazy").path])
+        #expect(lazy.status == 0 && FileManager.default.fileExists(atPath: w.appendingPathComponent("lazy").path + "/lazy.json"), "\(lazy.stderr)")
         for name in ["nonsense", "transfer"] {
             let bad = try DLT.run(["study", name, "--output", w.appendingPathComponent(name).path])
             #expect(bad.status != 0 && bad.stderr.contains(name))
