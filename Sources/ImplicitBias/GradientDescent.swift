@@ -16,9 +16,20 @@ public struct LogisticGradientDescent: Sendable {
     public var theta: [Double]
     public var snapshots: [Snapshot]
 
-    /// Run `steps` steps at learning rate η; record about `records` log-spaced snapshots.
-    public init(x: Matrix, labels y: [Double], steps: Int, learningRate eta: Double, records: Int = 60) throws {
+    /// Run `steps` steps at learning rate η; record about `records` log-spaced snapshots. With `sampleWeights`
+    /// cᵢ (importance weighting, Byrd & Lipton 2019) the loss is (1/n) Σ cᵢ log(1 + exp(−yᵢxᵢᵀθ)) + (`l2`/2)‖θ‖²: without the
+    /// ridge the weights only change the transient (the direction still tends to the unweighted SVM's, since every
+    /// cᵢ > 0 leaves the separable problem's max-margin limit unchanged); with it they change the answer.
+    public init(x: Matrix, labels y: [Double], steps: Int, learningRate eta: Double, records: Int = 60,
+                sampleWeights: [Double]? = nil, l2: Double = 0) throws {
         try ImplicitBiasError.checkLabels(x: x, labels: y)
+        if let c = sampleWeights {
+            guard c.count == x.rows, c.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                throw ImplicitBiasError.invalid("sample weights must be positive, one per row")
+            }
+        }
+        guard l2 >= 0, l2.isFinite else { throw ImplicitBiasError.invalid("the L2 coefficient must be ≥ 0, got \(l2)") }
+        let c = sampleWeights ?? [Double](repeating: 1, count: x.rows)
         guard steps >= 1 else { throw ImplicitBiasError.invalid("--steps must be ≥ 1, got \(steps)") }
         guard eta > 0, eta.isFinite else { throw ImplicitBiasError.invalid("--learning-rate must be > 0, got \(eta)") }
         let n = x.rows, d = x.cols
@@ -33,15 +44,17 @@ public struct LogisticGradientDescent: Sendable {
         for t in 1...steps {
             let margins = try v.apply(theta)
             // σ(−m) = 1/(1 + e^m), stably.
-            let weights = margins.map { m in m > 0 ? Foundation.exp(-m) / (1 + Foundation.exp(-m)) : 1 / (1 + Foundation.exp(m)) }
+            let weights = margins.enumerated().map { i, m in c[i] * (m > 0 ? Foundation.exp(-m) / (1 + Foundation.exp(-m)) : 1 / (1 + Foundation.exp(m))) }
             var grad = [Double](repeating: 0, count: d)
             for i in 0..<n where weights[i] != 0 { for j in 0..<d { grad[j] -= weights[i] * v[i, j] } }
-            for j in 0..<d { theta[j] -= eta * grad[j] / Double(n) }
+            for j in 0..<d { theta[j] -= eta * (grad[j] / Double(n) + l2 * theta[j]) }
             guard theta.allSatisfy(\.isFinite) else { throw ImplicitBiasError.nonFinite("gradient descent diverged at step \(t): lower the learning rate") }
             if recordAt.contains(t) {
                 let m = try v.apply(theta)
                 // log(1 + e^{−m}) stably.
-                let loss = m.reduce(0) { $0 + ($1 > 0 ? Foundation.log1p(Foundation.exp(-$1)) : -$1 + Foundation.log1p(Foundation.exp($1))) } / Double(n)
+                let loss = m.enumerated().reduce(0) { acc, e in
+                    acc + c[e.offset] * (e.element > 0 ? Foundation.log1p(Foundation.exp(-e.element)) : -e.element + Foundation.log1p(Foundation.exp(e.element)))
+                } / Double(n) + 0.5 * l2 * theta.reduce(0) { $0 + $1 * $1 }
                 snaps.append(Snapshot(step: t, theta: theta, loss: loss))
             }
         }

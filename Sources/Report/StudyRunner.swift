@@ -12,7 +12,7 @@ public enum StudyRunner {
     public static let names = ["parameterization", "transfer", "lazy", "mean-field", "optimizers", "implicit-bias",
                                "importance-weighting", "influence"]
     /// Those that exist so far.
-    public static let available = ["lazy", "optimizers", "implicit-bias"]
+    public static let available = ["lazy", "optimizers", "implicit-bias", "importance-weighting"]
 
     public enum Failure: Error, CustomStringConvertible {
         case unknown(String), notYet(String)
@@ -34,6 +34,10 @@ public enum StudyRunner {
         case "implicit-bias":
             let s = try ImplicitBiasStudy.run(steps: quick ? 20_000 : 1_000_000, networkSteps: quick ? 2000 : 20_000)
             ImplicitBiasSection.add(s, to: &page)
+            (json, csv) = record(s)
+        case "importance-weighting":
+            let s = try ImportanceWeightingStudy.run(steps: quick ? 20_000 : 1_000_000)
+            ImportanceWeightingSection.add(s, to: &page)
             (json, csv) = record(s)
         case "lazy":
             let s = try LazyStudy.run(width: quick ? 32 : 64)
@@ -108,5 +112,20 @@ public enum StudyRunner {
             for (k, c) in s.curves.enumerated() { table[i, 1 + k] = c.kappas[i] }
         }
         return (json, CSV.format(table, header: ["scale"] + s.curves.map { "kappa_depth_\($0.depth)" }))
+    }
+
+    static func record(_ s: ImportanceWeightingStudy) -> (JSONValue, String) {
+        let json = JSONValue.object([("svm_direction", .vector(s.svm.direction)), ("runs", .array(s.runs.map { r in
+            .object([("weight", .number(r.weight)), ("l2", .number(r.l2)), ("step", .vector(r.steps.map(Double.init))),
+                     ("angle_degrees", .vector(r.angles)), ("theta", .vector(r.theta))])
+        }))])
+        let n = s.runs.map(\.steps.count).min() ?? 0
+        var table = Matrix(rows: n, cols: 1 + s.runs.count)
+        for i in 0..<n {
+            table[i, 0] = Double(s.runs[0].steps[i])
+            for (k, r) in s.runs.enumerated() { table[i, 1 + k] = r.angles[i] }
+        }
+        let header = ["step"] + s.runs.map { "angle_weight\(Int($0.weight))_l2_\($0.l2)" }
+        return (json, CSV.format(table, header: header))
     }
 }

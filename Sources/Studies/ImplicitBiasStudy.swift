@@ -20,17 +20,7 @@ public struct ImplicitBiasStudy: Sendable {
     public var networkWidth: Int
 
     public static func run(steps: Int = 1_000_000, networkSteps: Int = 20_000) throws -> ImplicitBiasStudy {
-        // 80 points: Gaussian in 2-D, labelled by the sign of u·x, kept when |u·x| ≥ 0.25 (u ∝ (1, 0.6)).
-        var g = [Double](repeating: 0, count: 600)
-        g.withUnsafeMutableBufferPointer { Philox4x32(seed: 8, stream: 0x1B1A5).fillNormals($0) }
-        var rows: [[Double]] = [], labels: [Double] = []
-        let u = [1 / 1.36.squareRoot(), 0.6 / 1.36.squareRoot()]
-        for k in 0..<300 where rows.count < 80 {
-            let p = [g[2 * k], g[2 * k + 1]]
-            let s = p[0] * u[0] + p[1] * u[1]
-            if abs(s) >= 0.25 { rows.append(p); labels.append(s > 0 ? 1 : -1) }
-        }
-        let x = try Matrix(rows)
+        let (x, labels) = try separableData()
         let svm = try MaxMargin(x: x, labels: labels)
         let logistic = try LogisticGradientDescent(x: x, labels: labels, steps: steps, learningRate: 1)
         // Least squares.
@@ -63,5 +53,19 @@ public struct ImplicitBiasStudy: Sendable {
                                  leastSquaresFromW0: dist(moved.gradientDescent, moved.limit),
                                  leastSquaresW0VsMinNorm: dist(moved.gradientDescent, moved.minimumNorm),
                                  network: net, networkWidth: width)
+    }
+
+    /// The 2-D data of the study: 80 Gaussian points labelled by the sign of u·x, u ∝ (1, 0.6), kept when |u·x| ≥ 0.25.
+    public static func separableData() throws -> (Matrix, [Double]) {
+        var g = [Double](repeating: 0, count: 600)
+        g.withUnsafeMutableBufferPointer { Philox4x32(seed: 8, stream: 0x1B1A5).fillNormals($0) }
+        var rows: [[Double]] = [], labels: [Double] = []
+        let u = [1 / 1.36.squareRoot(), 0.6 / 1.36.squareRoot()]
+        for k in 0..<300 where rows.count < 80 {
+            let p = [g[2 * k], g[2 * k + 1]]
+            let s = p[0] * u[0] + p[1] * u[1]
+            if abs(s) >= 0.25 { rows.append(p); labels.append(s > 0 ? 1 : -1) }
+        }
+        return (try Matrix(rows), labels)
     }
 }

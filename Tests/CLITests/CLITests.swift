@@ -426,6 +426,8 @@ func flatten(_ v: Any) -> [Double] {
         #expect(optCSV.hasPrefix("step,loss_gd_a,loss_gd_b,"))
         let lazy = try DLT.run(["study", "lazy", "--quick", "--output", w.appendingPathComponent("lazy").path])
         #expect(lazy.status == 0 && FileManager.default.fileExists(atPath: w.appendingPathComponent("lazy").path + "/lazy.json"), "\(lazy.stderr)")
+        let iw = try DLT.run(["study", "importance-weighting", "--quick", "--output", w.appendingPathComponent("iw").path])
+        #expect(iw.status == 0 && FileManager.default.fileExists(atPath: w.appendingPathComponent("iw").path + "/importance-weighting.csv"), "\(iw.stderr)")
         for name in ["nonsense", "transfer"] {
             let bad = try DLT.run(["study", name, "--output", w.appendingPathComponent(name).path])
             #expect(bad.status != 0 && bad.stderr.contains(name))

@@ -116,3 +116,26 @@ func separable(n: Int, d: Int, gap: Double = 0.1, seed: Int = 1) throws -> (Matr
         #expect(throws: ImplicitBiasError.self) { try MaxMargin(x: s.networkInputs, labels: s.networkLabels) }
     }
 }
+
+@Suite struct ImportanceWeightingTests {
+    /// Weighting one class changes the early direction; without a penalty the runs approach each other as t grows
+    /// (their gap shrinks from t = 100 to t = 10⁵); with L2 the weighted and unweighted runs converge to distinct
+    /// finite minimizers (the gradient of the penalized loss vanishes there).
+    @Test func weightsMatterEarlyAndWithL2() throws {
+        let (x, y) = try ImplicitBiasStudy.separableData()
+        let svm = try MaxMargin(x: x, labels: y)
+        func run(_ c: Double, _ l2: Double, _ steps: Int) throws -> [Double] {
+            try LogisticGradientDescent(x: x, labels: y, steps: steps, learningRate: 0.5, records: 2, sampleWeights: y.map { $0 > 0 ? c : 1 }, l2: l2).theta
+        }
+        func angle(_ a: [Double], _ b: [Double]) -> Double {
+            let nb = b.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return LogisticGradientDescent.angleDegrees(a, b.map { $0 / nb })
+        }
+        let early = angle(try run(100, 0, 100), try run(1, 0, 100)), late = angle(try run(100, 0, 100_000), try run(1, 0, 100_000))
+        #expect(early > 1 && late < early / 3, "early \(early)°, late \(late)°")
+        let pa = try run(1, 1e-2, 20_000), pb = try run(100, 1e-2, 20_000)
+        #expect(angle(pa, pb) > 1, "\(angle(pa, pb))")
+        #expect(LogisticGradientDescent.angleDegrees(try run(1, 0, 100_000), svm.direction) < 1)
+        #expect(throws: ImplicitBiasError.self) { try LogisticGradientDescent(x: x, labels: y, steps: 10, learningRate: 1, sampleWeights: [1]) }
+    }
+}
