@@ -48,13 +48,14 @@ let package = Package(
         .target(name: "Training", dependencies: ["Architecture", "InfiniteWidth", "Linalg"]),
         .target(name: "ImplicitBias", dependencies: ["Linalg"]),
         .target(name: "Optimizers", dependencies: ["Linalg"]),
+        .target(name: "Influence", dependencies: ["Linalg"]),
         .target(name: "Lazy", dependencies: ["Architecture", "Linalg", "SampledNetworks"]),
-        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers", "Lazy"],
+        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers", "Lazy", "Influence"],
                 resources: [.copy("Data")]),
-        .target(name: "Report", dependencies: ["Studies", "Plot", "FiniteWidth", "ImplicitBias", "Optimizers", "Lazy"]),
+        .target(name: "Report", dependencies: ["Studies", "Plot", "FiniteWidth", "ImplicitBias", "Optimizers", "Lazy", "Influence"]),
         .target(name: "DeepTheory", dependencies: [
             "Linalg", "Gaussian", "Architecture", "InfiniteWidth", "Criticality", "DataIO", "Plot", "Studies", "Report",
-            "Sampling", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers", "Lazy",
+            "Sampling", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers", "Lazy", "Influence",
         ]),
         .executableTarget(name: "dlt", dependencies: [
             "DeepTheory",
@@ -73,7 +74,7 @@ let package = Package(
         .testTarget(name: "SampledNetworksTests", dependencies: ["SampledNetworks", "InfiniteWidth"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "DataIO", "SampledNetworks"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImplicitBiasTests", dependencies: ["ImplicitBias", "Studies"]),
-        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers"]),
+        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Influence"]),
         .testTarget(name: "LazyTests", dependencies: ["Lazy", "SampledNetworks", "Architecture"]),
         .testTarget(name: "CLITests", dependencies: ["dlt"]),
     ]

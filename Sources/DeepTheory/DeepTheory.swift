@@ -16,3 +16,4 @@
 @_exported import ImplicitBias
 @_exported import Optimizers
 @_exported import Lazy
+@_exported import Influence

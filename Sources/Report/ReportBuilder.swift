@@ -25,6 +25,7 @@ public enum ReportBuilder {
         OptimizersSection.add(try OptimizersStudy.run(steps: quick ? 500 : 3000), to: &page)
         ImplicitBiasSection.add(try ImplicitBiasStudy.run(steps: quick ? 20_000 : 1_000_000, networkSteps: quick ? 2000 : 20_000), to: &page)
         ImportanceWeightingSection.add(try ImportanceWeightingStudy.run(steps: quick ? 20_000 : 1_000_000), to: &page)
+        InfluenceSection.add(try InfluenceStudy.run(trainSize: quick ? 80 : 150), to: &page)
         HaninSection.add(try HaninScalingStudy.run(networks: quick ? 500 : 3000, hessianNetworks: quick ? 60 : 300), to: &page)
         let header = """
             <p class="meta">Theory of deep MLPs after Roberts, Yaida &amp; Hanin, <i>The Principles of Deep Learning Theory</i> \

@@ -12,7 +12,7 @@ public enum StudyRunner {
     public static let names = ["parameterization", "transfer", "lazy", "mean-field", "optimizers", "implicit-bias",
                                "importance-weighting", "influence"]
     /// Those that exist so far.
-    public static let available = ["lazy", "optimizers", "implicit-bias", "importance-weighting"]
+    public static let available = ["lazy", "optimizers", "implicit-bias", "importance-weighting", "influence"]
 
     public enum Failure: Error, CustomStringConvertible {
         case unknown(String), notYet(String)
@@ -38,6 +38,10 @@ public enum StudyRunner {
         case "importance-weighting":
             let s = try ImportanceWeightingStudy.run(steps: quick ? 20_000 : 1_000_000)
             ImportanceWeightingSection.add(s, to: &page)
+            (json, csv) = record(s)
+        case "influence":
+            let s = try InfluenceStudy.run(trainSize: quick ? 80 : 150)
+            InfluenceSection.add(s, to: &page)
             (json, csv) = record(s)
         case "lazy":
             let s = try LazyStudy.run(width: quick ? 32 : 64)
@@ -127,5 +131,14 @@ public enum StudyRunner {
         }
         let header = ["step"] + s.runs.map { "angle_weight\(Int($0.weight))_l2_\($0.l2)" }
         return (json, CSV.format(table, header: header))
+    }
+
+    static func record(_ s: InfluenceStudy) -> (JSONValue, String) {
+        let r = s.result
+        let json = JSONValue.object([("spearman", .number(r.spearman)), ("predicted", .vector(r.predicted)), ("actual", .vector(r.actual)),
+                                     ("l2", .number(s.l2)), ("train_size", .int(s.trainSize)), ("test_size", .int(s.testSize))])
+        var table = Matrix(rows: r.actual.count, cols: 3)
+        for i in 0..<r.actual.count { table[i, 0] = Double(i); table[i, 1] = r.predicted[i]; table[i, 2] = r.actual[i] }
+        return (json, CSV.format(table, header: ["example", "influence_estimate", "leave_one_out"]))
     }
 }

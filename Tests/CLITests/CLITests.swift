@@ -428,6 +428,8 @@ func flatten(_ v: Any) -> [Double] {
         #expect(lazy.status == 0 && FileManager.default.fileExists(atPath: w.appendingPathComponent("lazy").path + "/lazy.json"), "\(lazy.stderr)")
         let iw = try DLT.run(["study", "importance-weighting", "--quick", "--output", w.appendingPathComponent("iw").path])
         #expect(iw.status == 0 && FileManager.default.fileExists(atPath: w.appendingPathComponent("iw").path + "/importance-weighting.csv"), "\(iw.stderr)")
+        let inf = try DLT.run(["study", "influence", "--quick", "--output", w.appendingPathComponent("inf").path])
+        #expect(inf.status == 0 && FileManager.default.fileExists(atPath: w.appendingPathComponent("inf").path + "/influence.json"), "\(inf.stderr)")
         for name in ["nonsense", "transfer"] {
             let bad = try DLT.run(["study", name, "--output", w.appendingPathComponent(name).path])
             #expect(bad.status != 0 && bad.stderr.contains(name))
