@@ -290,7 +290,7 @@ extension MultiInputStatistics {
         let jobs = groups.map { Job(inputs: $0.key, keys: $0.value) }
         let results = try jobs.concurrentMap { job -> [Double] in
             let ins = job.inputs
-            func fn(_ key: MonomialKey, _ pos: Int) -> (Double) -> Double { function(act, Array(key.exps[(5 * pos)..<(5 * pos + 5)])) }
+            func fn(_ key: MonomialKey, _ pos: Int) -> (Double) -> Double { act.monomial(Array(key.exps[(5 * pos)..<(5 * pos + 5)])) }
             switch ins.count {
             case 0:
                 return job.keys.map { _ in 1 }
@@ -312,18 +312,6 @@ extension MultiInputStatistics {
         return out
     }
 
-    /// t ↦ Π_d σ^(d)(t)^{e[d]} · t^{e[4]}.
-    static func function(_ act: Activation, _ e: [Int]) -> (Double) -> Double {
-        { t in
-            var v = 1.0
-            for _ in 0..<e[0] { v *= act.value(t) }
-            for _ in 0..<e[1] { v *= act.derivative(t) }
-            for _ in 0..<e[2] { v *= act.secondDerivative(t) }
-            for _ in 0..<e[3] { v *= act.thirdDerivative(t) }
-            for _ in 0..<e[4] { v *= t }
-            return v
-        }
-    }
 }
 
 /// Gaussian averages ⟨Π_k h_k(z_k)⟩ over m ≥ 2 distinct inputs (PDLT §1.2 notation), for the four-point functions of
@@ -519,7 +507,7 @@ enum MultiGauss {
             let count = Int(((muMax - muMin) / step).rounded(.up)) + 6
             grid0 = muMin - 2 * step
             var g: [Double] = [], w: [Double] = [], tb = [Double](repeating: 0, count: m)
-            let fns = distinct[last].map { MultiInputStatistics.function(act, $0) }
+            let fns = distinct[last].map { act.monomial($0) }
             tables = fns.map { _ in [Double](repeating: 0, count: count) }
             for i in 0..<count {
                 let mu = grid0 + step * Double(i)

@@ -209,7 +209,7 @@ public enum TwoInputDifferentialNTK {
                 value = 0   // pathwise σ″ = σ‴ = 0 for linear and the rectified family
             } else {
                 let e0 = Array(key[0..<5]), e1 = Array(key[5..<10])
-                let f = Moments.function(act, e0), g = Moments.function(act, e1)
+                let f = act.monomial(e0), g = act.monomial(e1)
                 let only1 = e0.allSatisfy({ $0 == 0 }), only0 = e1.allSatisfy({ $0 == 0 })
                 if only0 && only1 {
                     value = 1
@@ -224,19 +224,6 @@ public enum TwoInputDifferentialNTK {
             }
             cache[key] = value
             return value
-        }
-
-        /// t ↦ t^{e[4]} Π_d σ^(d)(t)^{e[d]}.
-        static func function(_ act: Activation, _ e: [Int]) -> (Double) -> Double {
-            { t in
-                var v = 1.0
-                for _ in 0..<e[0] { v *= act.value(t) }
-                for _ in 0..<e[1] { v *= act.derivative(t) }
-                for _ in 0..<e[2] { v *= act.secondDerivative(t) }
-                for _ in 0..<e[3] { v *= act.thirdDerivative(t) }
-                for _ in 0..<e[4] { v *= t }
-                return v
-            }
         }
     }
 }

@@ -1,6 +1,20 @@
 import Foundation
 
 extension Activation {
+    /// t ↦ σ(t)^{e[0]} σ′(t)^{e[1]} σ″(t)^{e[2]} σ‴(t)^{e[3]} t^{e[4]}: the one-input factor of the Gaussian moments in the
+    /// order-1/n recursions (PDLT §4.3, §8.3, §11.2, §∞; `TwoInputDifferentialNTK`, `MultiInputStatistics`).
+    public func monomial(_ e: [Int]) -> (Double) -> Double {
+        { t in
+            var v = 1.0
+            for _ in 0..<e[0] { v *= self.value(t) }
+            for _ in 0..<e[1] { v *= self.derivative(t) }
+            for _ in 0..<e[2] { v *= self.secondDerivative(t) }
+            for _ in 0..<e[3] { v *= self.thirdDerivative(t) }
+            for _ in 0..<e[4] { v *= t }
+            return v
+        }
+    }
+
     /// σ″(t) (0 almost everywhere for the rectified family, step and sign: the value automatic
     /// differentiation uses). Needed by exact Hessian–vector products and the dNTK of sampled networks
     /// (PDLT §11.1: second derivatives of z with respect to parameters).

@@ -12,6 +12,8 @@ public struct LogisticGradientDescent: Sendable {
         public var step: Int
         public var theta: [Double]
         public var loss: Double
+        /// ‖θ_t‖.
+        public var norm: Double { theta.reduce(0) { $0 + $1 * $1 }.squareRoot() }
     }
     public var theta: [Double]
     public var snapshots: [Snapshot]
@@ -43,17 +45,15 @@ public struct LogisticGradientDescent: Sendable {
         var snaps: [Snapshot] = []
         for t in 1...steps {
             let margins = try v.apply(theta)
-            // σ(−m) = 1/(1 + e^m), stably.
-            let weights = margins.enumerated().map { i, m in c[i] * (m > 0 ? Foundation.exp(-m) / (1 + Foundation.exp(-m)) : 1 / (1 + Foundation.exp(m))) }
+            let weights = margins.enumerated().map { i, m in c[i] * Logistic.slope(m) }
             var grad = [Double](repeating: 0, count: d)
             for i in 0..<n where weights[i] != 0 { for j in 0..<d { grad[j] -= weights[i] * v[i, j] } }
             for j in 0..<d { theta[j] -= eta * (grad[j] / Double(n) + l2 * theta[j]) }
             guard theta.allSatisfy(\.isFinite) else { throw ImplicitBiasError.nonFinite("gradient descent diverged at step \(t): lower the learning rate") }
             if recordAt.contains(t) {
                 let m = try v.apply(theta)
-                // log(1 + e^{−m}) stably.
                 let loss = m.enumerated().reduce(0) { acc, e in
-                    acc + c[e.offset] * (e.element > 0 ? Foundation.log1p(Foundation.exp(-e.element)) : -e.element + Foundation.log1p(Foundation.exp(e.element)))
+                    acc + c[e.offset] * Logistic.loss(e.element)
                 } / Double(n) + 0.5 * l2 * theta.reduce(0) { $0 + $1 * $1 }
                 snaps.append(Snapshot(step: t, theta: theta, loss: loss))
             }
@@ -61,6 +61,9 @@ public struct LogisticGradientDescent: Sendable {
         self.theta = theta
         snapshots = snaps
     }
+
+    /// The angle of every snapshot to the unit direction `u`, in degrees.
+    public func anglesDegrees(to u: [Double]) -> [Double] { snapshots.map { LogisticGradientDescent.angleDegrees($0.theta, u) } }
 
     /// The angle between θ and a unit direction, in degrees.
     public static func angleDegrees(_ theta: [Double], _ unit: [Double]) -> Double {
@@ -137,4 +140,12 @@ public struct LeastSquaresImplicitBias: Sendable {
         let r = zip(try x.apply(w), y).map { $0 - $1 }
         relativeResidual = (r.reduce(0) { $0 + $1 * $1 } / max(y.reduce(0) { $0 + $1 * $1 }, .leastNormalMagnitude)).squareRoot()
     }
+}
+
+/// The logistic loss of a margin m = y f(x) and its slope, evaluated without overflow for any m.
+enum Logistic {
+    /// log(1 + e^{−m}).
+    static func loss(_ m: Double) -> Double { m > 0 ? Foundation.log1p(Foundation.exp(-m)) : -m + Foundation.log1p(Foundation.exp(m)) }
+    /// σ(−m) = 1/(1 + e^{m}) = −d loss/dm.
+    static func slope(_ m: Double) -> Double { m > 0 ? Foundation.exp(-m) / (1 + Foundation.exp(-m)) : 1 / (1 + Foundation.exp(m)) }
 }

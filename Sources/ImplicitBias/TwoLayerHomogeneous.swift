@@ -38,7 +38,7 @@ public struct TwoLayerHomogeneous: Sendable {
             let f = try h.apply(a)
             let margins = zip(y, f).map { $0 * $1 }
             // r_i = −yᵢ σ(−yᵢfᵢ)/n: ∂F/∂fᵢ.
-            let r = zip(y, margins).map { yi, m in -yi * (m > 0 ? Foundation.exp(-m) / (1 + Foundation.exp(-m)) : 1 / (1 + Foundation.exp(m))) / Double(n) }
+            let r = zip(y, margins).map { yi, m in -yi * Logistic.slope(m) / Double(n) }
             let ga = try h.transposed.apply(r)                                     // ∂F/∂a = hᵀr
             var back = Matrix(rows: n, cols: width)                                // (r aᵀ) ⊙ 1{pre > 0}
             for i in 0..<n { for j in 0..<width where pre[i, j] > 0 { back[i, j] = r[i] * a[j] } }
@@ -50,7 +50,7 @@ public struct TwoLayerHomogeneous: Sendable {
                 let f2 = try pre2.hadamard(pre2) { v, _ in max(v, 0) }.apply(a)
                 let m2 = zip(y, f2).map { $0 * $1 }
                 let norm2 = a.reduce(0) { $0 + $1 * $1 } + w.storage.reduce(0) { $0 + $1 * $1 }
-                let loss = m2.reduce(0) { $0 + ($1 > 0 ? Foundation.log1p(Foundation.exp(-$1)) : -$1 + Foundation.log1p(Foundation.exp($1))) } / Double(n)
+                let loss = m2.reduce(0) { $0 + Logistic.loss($1) } / Double(n)
                 snaps.append(Snapshot(step: t, loss: loss, normalizedMargin: m2.min()! / norm2, norm: norm2.squareRoot()))
             }
             guard a.allSatisfy(\.isFinite) else { throw ImplicitBiasError.nonFinite("gradient descent diverged at step \(t): lower the learning rate") }

@@ -8,8 +8,8 @@ enum ImplicitBiasSection {
     static func add(_ s: ImplicitBiasStudy, to page: inout HTMLPage) {
         let snaps = s.logistic.snapshots
         let t = snaps.map { Double($0.step) }
-        let angles = snaps.map { LogisticGradientDescent.angleDegrees($0.theta, s.svm.direction) }
-        let norms = snaps.map { $0.theta.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        let angles = s.logistic.anglesDegrees(to: s.svm.direction)
+        let norms = snaps.map(\.norm)
         var angle = Figure(title: "Angle between θ_t and the SVM direction", xLabel: "step t", yLabel: "angle (degrees)",
                            xScale: .log10, yScale: .log10, legendPosition: .bottomLeft)
         angle.addPoints(x: t, y: angles, label: "gradient descent", color: Color.okabeIto[0])

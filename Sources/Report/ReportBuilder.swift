@@ -21,11 +21,8 @@ public enum ReportBuilder {
                                                    steps: quick ? 20 : 50), to: &page)
         TrainedMeanSection.add(try TrainedMeanStudy.run(widths: quick ? [32, 128] : [32, 64, 128, 256], networks: quick ? 40 : 200,
                                                         initNetworks: quick ? 400 : 3000, steps: quick ? 100 : 200), to: &page)
-        LazySection.add(try LazyStudy.run(width: quick ? 32 : 64), to: &page)
-        OptimizersSection.add(try OptimizersStudy.run(steps: quick ? 500 : 3000), to: &page)
-        ImplicitBiasSection.add(try ImplicitBiasStudy.run(steps: quick ? 20_000 : 1_000_000, networkSteps: quick ? 2000 : 20_000), to: &page)
-        ImportanceWeightingSection.add(try ImportanceWeightingStudy.run(steps: quick ? 20_000 : 1_000_000), to: &page)
-        InfluenceSection.add(try InfluenceStudy.run(trainSize: quick ? 80 : 150), to: &page)
+        // The studies beyond the kernel regime, at the sizes of `dlt study` (their records are not written here).
+        for name in StudyRunner.available { _ = try StudyRunner.add(name, quick: quick, to: &page) }
         HaninSection.add(try HaninScalingStudy.run(networks: quick ? 500 : 3000, hessianNetworks: quick ? 60 : 300), to: &page)
         let header = """
             <p class="meta">Theory of deep MLPs after Roberts, Yaida &amp; Hanin, <i>The Principles of Deep Learning Theory</i> \

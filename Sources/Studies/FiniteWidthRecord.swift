@@ -66,29 +66,30 @@ public enum FiniteWidthRecord {
         }
         var out: [(String, JSONValue)] = [("nngp", .matrix(nngp))]
         if n <= 8 {
-            // Cov(Ĥ_{δ₁δ₂}, Ĥ_{δ₃δ₄}) of one output component for quadruples of at most two distinct
-            // inputs, from the two-input recursion of each pair (TwoInputNTKVariance), divided by n_{L−1}.
-            var cov = [[[[Double]]]](repeating: [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: .nan, count: n), count: n), count: n), count: n)
-            for d in 0..<n { cov[d][d][d][d] = ntkVar[d] }
-            let blocks = try offPairs.map { [$0.0, $0.1] }.concurrentMap { ab -> [[Double]]? in
-                do { return try TwoInputNTKVariance.compute(spec: spec, x: try Matrix([x.row(ab[0]), x.row(ab[1])])) }
-                catch is TwoInputNTKError { return nil }
-            }
-            for (i, (a, b)) in offPairs.enumerated() {
-                guard let block = blocks[i] else { continue }
-                let idx = [a, b]
-                func pair(_ u: Int, _ v: Int) -> Int { u == v ? (u == 0 ? 0 : 2) : 1 }
-                for u in 0..<2 { for v in 0..<2 { for s in 0..<2 { for t in 0..<2 {
-                    cov[idx[u]][idx[v]][idx[s]][idx[t]] = block[pair(u, v)][pair(s, t)] / nPrev
-                } } } }
-            }
             // For N ≤ 4 the N-input recursions give every entry, three and four distinct inputs included
-            // (MultiInputStatistics, docs/derivations/multi-input.md); when they cannot (a singular kernel on three
-            // or four distinct inputs), the pairwise values below stand and the rest stays null.
+            // (MultiInputStatistics, docs/derivations/multi-input.md). Otherwise, or when they cannot (a singular kernel
+            // on three or four distinct inputs): Cov(Ĥ_{δ₁δ₂}, Ĥ_{δ₃δ₄}) of one output component for quadruples of at most
+            // two distinct inputs from the two-input recursion of each pair (TwoInputNTKVariance), the rest null.
+            // Both divided by n_{L−1}.
             let multi = n <= 4 && n >= 2 ? try? MultiInputStatistics.compute(spec: spec, x: x) : nil
+            var cov = [[[[Double]]]](repeating: [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: .nan, count: n), count: n), count: n), count: n)
             if let multi {
                 let c = multi.ntkCovariance
                 for a in 0..<n { for b in 0..<n { for e in 0..<n { for f in 0..<n { cov[a][b][e][f] = c[a, b, e, f] / nPrev } } } }
+            } else {
+                for d in 0..<n { cov[d][d][d][d] = ntkVar[d] }
+                let blocks = try offPairs.map { [$0.0, $0.1] }.concurrentMap { ab -> [[Double]]? in
+                    do { return try TwoInputNTKVariance.compute(spec: spec, x: try Matrix([x.row(ab[0]), x.row(ab[1])])) }
+                    catch is TwoInputNTKError { return nil }
+                }
+                for (i, (a, b)) in offPairs.enumerated() {
+                    guard let block = blocks[i] else { continue }
+                    let idx = [a, b]
+                    func pair(_ u: Int, _ v: Int) -> Int { u == v ? (u == 0 ? 0 : 2) : 1 }
+                    for u in 0..<2 { for v in 0..<2 { for s in 0..<2 { for t in 0..<2 {
+                        cov[idx[u]][idx[v]][idx[s]][idx[t]] = block[pair(u, v)][pair(s, t)] / nPrev
+                    } } } }
+                }
             }
             if let multi {
                 func json(_ t: MultiInputStatistics.Tensor4) -> JSONValue {

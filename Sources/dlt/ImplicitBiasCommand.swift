@@ -56,19 +56,14 @@ struct ImplicitBiasCommand: ParsableCommand {
             let svm = try MaxMargin(x: x, labels: y)
             let gd = try LogisticGradientDescent(x: x, labels: y, steps: steps, learningRate: learningRate ?? 1)
             let norm = gd.theta.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            let trajectory = JSONValue.object([
-                ("step", .vector(gd.snapshots.map { Double($0.step) })),
-                ("angle_degrees", .vector(gd.snapshots.map { LogisticGradientDescent.angleDegrees($0.theta, svm.direction) })),
-                ("norm", .vector(gd.snapshots.map { $0.theta.reduce(0) { $0 + $1 * $1 }.squareRoot() })),
-                ("loss", .vector(gd.snapshots.map(\.loss))),
-            ])
             try out.emit(json: .object([
                 ("svm_direction", .vector(svm.direction)), ("margin", .number(svm.margin)),
                 ("support_vectors", .array(svm.supportVectors.map { .int($0) })),
                 ("gd_direction", .vector(norm > 0 ? gd.theta.map { $0 / norm } : gd.theta)),
                 ("gd_angle_degrees", .number(LogisticGradientDescent.angleDegrees(gd.theta, svm.direction))),
                 ("gd_norm", .number(norm)), ("svm_weights", .vector(svm.weights)), ("steps", .int(steps)),
-                ("learning_rate", .number(learningRate ?? 1)), ("trajectory", trajectory),
+                ("learning_rate", .number(learningRate ?? 1)),
+                ("trajectory", StudyRunner.trajectory(gd, direction: svm.direction)),
             ]))
         } else if let targets {
             let y = try column(targets, "--targets")
