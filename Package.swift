@@ -50,12 +50,13 @@ let package = Package(
         .target(name: "Optimizers", dependencies: ["Linalg"]),
         .target(name: "Influence", dependencies: ["Linalg"]),
         .target(name: "Lazy", dependencies: ["Architecture", "Linalg", "SampledNetworks"]),
-        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers", "Lazy", "Influence"],
+        .target(name: "WidthScaling", dependencies: ["Gaussian", "Linalg", "Sampling", "Statistics", "Optimizers", "SampledNetworks"]),
+        .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers", "Lazy", "Influence", "WidthScaling"],
                 resources: [.copy("Data")]),
-        .target(name: "Report", dependencies: ["Studies", "Plot", "FiniteWidth", "ImplicitBias", "Optimizers", "Lazy", "Influence"]),
+        .target(name: "Report", dependencies: ["Studies", "Plot", "Statistics", "FiniteWidth", "ImplicitBias", "Optimizers", "Lazy", "Influence", "WidthScaling"]),
         .target(name: "DeepTheory", dependencies: [
             "Linalg", "Gaussian", "Architecture", "InfiniteWidth", "Criticality", "DataIO", "Plot", "Studies", "Report",
-            "Sampling", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers", "Lazy", "Influence",
+            "Sampling", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers", "Lazy", "Influence", "WidthScaling",
         ]),
         .executableTarget(name: "dlt", dependencies: [
             "DeepTheory",
@@ -76,6 +77,7 @@ let package = Package(
         .testTarget(name: "ImplicitBiasTests", dependencies: ["ImplicitBias", "Studies"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Influence"]),
         .testTarget(name: "LazyTests", dependencies: ["Lazy", "SampledNetworks", "Architecture"]),
+        .testTarget(name: "WidthScalingTests", dependencies: ["WidthScaling", "SampledNetworks", "Architecture", "Studies"]),
         .testTarget(name: "CLITests", dependencies: ["dlt"]),
     ]
 )

@@ -1,3 +1,4 @@
+import Statistics
 import FiniteWidth
 import Foundation
 import Plot
@@ -52,7 +53,7 @@ enum HaninSection {
         // over the same points shows how far from the small-L/n regime the grid reaches.
         let n = Double(s.width)
         let exact = s.points.map { 3 * (Foundation.pow(1 + 5 / n, Double($0.depth - 1)) - 1) }
-        let exactSlope = HaninScalingStudy.logLogSlope(r, exact)
+        let exactSlope = PowerLaw.slope(r, exact)
         // Hessian of an output over the (L, n) grid: one series per width, so the collapse on L/n shows.
         var hess = Figure(title: "Hessian of one output (ReLU, λ metric)", xLabel: "aspect ratio (L − 1)/n",
                           yLabel: "E[(‖∇²z‖ / Θ)²]", xScale: .log10, yScale: .log10, legendPosition: .topLeft)

@@ -1,3 +1,4 @@
+import Statistics
 import Foundation
 import Plot
 import Studies
@@ -42,7 +43,7 @@ enum TrainingSection {
         if let first = s.algorithm.first {
             algo.addLine(x: an, y: an.map { first.networkDifference * Double(first.width) / $0 }, label: "∝ 1/n", color: .black, dash: .dashed)
         }
-        func slopeOf(_ xs: [Double], _ y: [Double]) -> String { String(format: "%.2f", HaninScalingStudy.logLogSlope(xs, y)) }
+        func slopeOf(_ xs: [Double], _ y: [Double]) -> String { String(format: "%.2f", PowerLaw.slope(xs, y)) }
         let algoRows = s.algorithm.map { p in
             ["\(p.width) (\(p.converged) of \(s.algorithmNetworks) converged)", num(p.networkDifference, digits: 3), num(p.meanDifference.value, digits: 3) + " ± " + num(p.meanDifference.standardError, digits: 2),
              String(format: "%.1e", p.linearizedDifference)]

@@ -98,7 +98,7 @@ public struct HaninScalingStudy: Sendable {
             small.append((spec.aspectRatio, ScaleInvariantExact.normalizedCumulants(spec: spec)!))
         }
         let exactSmallRatioSlopes = (0..<3).map { i in
-            logLogSlope(small.map(\.0), small.map { $0.1[i] })
+            PowerLaw.slope(small.map(\.0), small.map { $0.1[i] })
         }
         var hessian: [HessianPoint] = []
         for width in hessianWidths {
@@ -155,13 +155,6 @@ public struct HaninScalingStudy: Sendable {
     static func networksFor10Percent(_ spec: NetworkSpec) -> [Double] {
         let r = ScaleInvariantExact.varianceMomentRatios(spec: spec, upTo: 8)
         return [2, 3, 4].map { (k: Int) -> Double in (r[2 * k] / (r[k] * r[k]) - 1) / 0.01 }
-    }
-
-    /// Ordinary least-squares slope of log y on log x (the exponent of a power law; y clamped at 1e-300).
-    public static func logLogSlope(_ x: [Double], _ y: [Double]) -> Double {
-        let lx = x.map { Foundation.log($0) }, ly = y.map { Foundation.log(max($0, 1e-300)) }
-        let mx = lx.reduce(0, +) / Double(lx.count), my = ly.reduce(0, +) / Double(ly.count)
-        return zip(lx, ly).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) } / lx.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
     }
 
     /// Weighted least squares of log y on log r, weights from the standard errors (delta method),

@@ -3,6 +3,7 @@ import Foundation
 import Lazy
 import Linalg
 import SampledNetworks
+import Statistics
 
 /// The report's lazy-training study (Chizat, Oyallon & Bach 2019): the criterion κ(sw₀) of bias-free ReLU MLPs
 /// (λ_b = 0, homogeneous of degree q = L in their weights) against the initialization scale s, on four digit
@@ -25,7 +26,7 @@ public struct LazyStudy: Sendable {
                                        lambdaB: 0, lambdaW: 1)
             let net = SampledNetwork(spec: spec, seed: 21, index: depth)
             let kappas = try scales.map { try LazyCriterion.kappa(LazyCriterion.scaled(net, by: $0), x: x, targets: y).kappa }
-            return Curve(depth: depth, scales: scales, kappas: kappas, slope: HaninScalingStudy.logLogSlope(scales, kappas))
+            return Curve(depth: depth, scales: scales, kappas: kappas, slope: PowerLaw.slope(scales, kappas))
         }
         return LazyStudy(curves: curves, width: width, inputs: x.rows)
     }
