@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Architecture", "InfiniteWidth", "Linalg"]),
         .target(name: "ImplicitBias", dependencies: ["Linalg"]),
         .target(name: "Optimizers", dependencies: ["Linalg"]),
-        .target(name: "Influence", dependencies: ["Linalg"]),
+        .target(name: "Influence", dependencies: ["Linalg", "WidthScaling"]),
         .target(name: "Lazy", dependencies: ["Architecture", "Linalg", "SampledNetworks"]),
         .target(name: "WidthScaling", dependencies: ["Gaussian", "Linalg", "Sampling", "Statistics", "Optimizers", "SampledNetworks"]),
         .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers", "Lazy", "Influence", "WidthScaling"],

@@ -11,15 +11,12 @@ public enum StudyRunner {
     /// The studies of the contract, in the order of the issue.
     public static let names = ["parameterization", "transfer", "lazy", "mean-field", "optimizers", "implicit-bias",
                                "importance-weighting", "influence"]
-    /// Those that exist so far.
-    public static let available = ["lazy", "optimizers", "implicit-bias", "importance-weighting", "influence"]
 
     public enum Failure: Error, CustomStringConvertible {
-        case unknown(String), notYet(String)
+        case unknown(String)
         public var description: String {
             switch self {
             case let .unknown(n): return "unknown study '\(n)': the studies are \(StudyRunner.names.joined(separator: ", "))"
-            case let .notYet(n): return "the study '\(n)' is not built yet; available now: \(StudyRunner.available.joined(separator: ", "))"
             }
         }
     }
@@ -29,6 +26,14 @@ public enum StudyRunner {
     static func add(_ name: String, quick: Bool, to page: inout HTMLPage) throws -> (json: JSONValue, csv: String) {
         guard names.contains(name) else { throw Failure.unknown(name) }
         switch name {
+        case "parameterization":
+            let s = try quick ? ParameterizationStudy.run(widths: [128, 256, 512, 1024], seeds: 3) : ParameterizationStudy.run()
+            ParameterizationSection.add(s, to: &page)
+            return record(s)
+        case "transfer":
+            let s = try TransferStudy.run(quick ? .quick : .full)
+            TransferSection.add(s, to: &page)
+            return record(s)
         case "implicit-bias":
             let s = try ImplicitBiasStudy.run(steps: quick ? 20_000 : 1_000_000, networkSteps: quick ? 2000 : 20_000)
             ImplicitBiasSection.add(s, to: &page)
@@ -36,21 +41,34 @@ public enum StudyRunner {
         case "importance-weighting":
             let s = try ImportanceWeightingStudy.run(steps: quick ? 20_000 : 1_000_000)
             ImportanceWeightingSection.add(s, to: &page)
-            return record(s)
+            let net = try NetworkImportanceWeightingStudy.run(quick: quick)
+            NetworkImportanceWeightingSection.add(net, to: &page)
+            return merged(record(s), key: "network", record(net))
         case "influence":
             let s = try InfluenceStudy.run(trainSize: quick ? 80 : 150)
             InfluenceSection.add(s, to: &page)
-            return record(s)
+            let net = try NetworkInfluenceStudy.run(quick: quick)
+            NetworkInfluenceSection.add(net, to: &page)
+            return merged(record(s), key: "networks", record(net))
         case "lazy":
             let s = try LazyStudy.run(width: quick ? 32 : 64)
             LazySection.add(s, to: &page)
+            let t = try LazyTrainingStudy.run(quick: quick)
+            LazyTrainingSection.add(t, to: &page)
+            return merged(record(s), key: "training", record(t))
+        case "mean-field":
+            let s = try MeanFieldStudy.run(widths: quick ? [100, 316, 1000, 3162] : [100, 316, 1000, 3162, 10000],
+                                           steps: quick ? 200 : 300, seedBudget: quick ? 3162 : 10_000)
+            MeanFieldSection.add(s, to: &page)
             return record(s)
         case "optimizers":
             let s = try OptimizersStudy.run(steps: quick ? 500 : 3000)
             OptimizersSection.add(s, to: &page)
-            return record(s)
+            let deep = try DeepOptimizersStudy.run(steps: quick ? 60 : 400, width: quick ? 64 : 128)
+            DeepOptimizersSection.add(deep, to: &page)
+            return record(s, deep: deep)
         default:
-            throw Failure.notYet(name)
+            throw Failure.unknown(name)
         }
     }
 
@@ -76,6 +94,12 @@ public enum StudyRunner {
                  ("norm", .vector(gd.snapshots.map(\.norm))), ("loss", .vector(gd.snapshots.map(\.loss)))])
     }
 
+    /// A study record with a second one's JSON added under `key` (the CSV stays the first study's main curve).
+    static func merged(_ a: (JSONValue, String), key: String, _ b: (JSONValue, String)) -> (JSONValue, String) {
+        guard case .object(let fields) = a.0 else { return (.object([("main", a.0), (key, b.0)]), a.1) }
+        return (.object(fields + [(key, b.0)]), a.1)
+    }
+
     static func record(_ s: ImplicitBiasStudy) -> (JSONValue, String) {
         let snaps = s.logistic.snapshots
         let angles = s.logistic.anglesDegrees(to: s.svm.direction)
@@ -99,14 +123,22 @@ public enum StudyRunner {
         return (json, CSV.format(table, header: ["step", "angle_degrees", "norm", "loss"]))
     }
 
-    static func record(_ s: OptimizersStudy) -> (JSONValue, String) {
+    static func record(_ s: OptimizersStudy, deep: DeepOptimizersStudy) -> (JSONValue, String) {
+        let deepJSON = JSONValue.object(deep.results.map { r in
+            (r.optimizer.rawValue, JSONValue.object([
+                ("log2_learning_rate", .number(r.log2Rate)), ("steps", .array(r.steps.map { .int($0) })), ("loss_a", .vector(r.lossA)),
+                ("loss_b", .vector(r.lossB)), ("test_accuracy_a", .number(r.testAccuracyA)), ("function_gap", .number(r.functionGap)),
+                ("update_size_over_rate", .array(r.updateSizes.map { .object([("l2", .number($0.l2)), ("max", .number($0.max)),
+                                                                               ("spectral", .number($0.spectral))]) })),
+            ]))
+        } + [("width", .int(deep.width)), ("depth", .int(deep.depth)), ("steps", .int(deep.steps)), ("batch_size", .int(deep.batchSize))])
         let json = JSONValue.object(s.results.map { r in
             (r.method.rawValue, JSONValue.object([
                 ("learning_rate", .number(r.learningRate)), ("loss_a", .vector(r.lossA)), ("loss_b", .vector(r.lossB)),
                 ("function_gap", .number(r.functionGap)),
                 ("mean_update_w1", .object([("l2", .number(r.meanUpdate.l2)), ("max", .number(r.meanUpdate.max)), ("spectral", .number(r.meanUpdate.spectral))])),
             ]))
-        } + [("steps", .int(s.steps)), ("width", .int(s.width))])
+        } + [("steps", .int(s.steps)), ("width", .int(s.width)), ("deep_mlp_digits", deepJSON)])
         var table = Matrix(rows: s.steps + 1, cols: 1 + 2 * s.results.count)
         for t in 0...s.steps {
             table[t, 0] = Double(t)

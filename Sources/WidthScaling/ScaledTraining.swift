@@ -11,7 +11,7 @@ public enum WidthLoss: String, Sendable, CaseIterable, Codable {
     case meanSquared = "mse", crossEntropy = "cross-entropy", logistic
 
     /// The loss and ∂loss/∂f for outputs f (B × k) and targets y (B × k), sample weights w, mean over `count` examples.
-    func valueAndCotangent(_ f: Matrix, _ y: Matrix, weights w: [Double]?, count: Int) -> (Double, Matrix) {
+    public func valueAndCotangent(_ f: Matrix, _ y: Matrix, weights w: [Double]?, count: Int) -> (Double, Matrix) {
         let (b, k) = (f.rows, f.cols)
         var g = Matrix(rows: b, cols: k)
         var total = 0.0
@@ -135,18 +135,28 @@ extension ScaledMLP {
                 let rw = o.learningRate * rules[l].weightRate, rb = o.learningRate * rules[l].biasRate
                 switch o.optimizer {
                 case .sgd:
-                    weights[l].storage.withUnsafeMutableBufferPointer { w in for k in w.indices { w[k] -= rw * gw[l].storage[k] } }
+                    weights[l].storage.withUnsafeMutableBufferPointer { w in
+                        gw[l].storage.withUnsafeBufferPointer { g in for k in 0..<w.count { w[k] -= rw * g[k] } }
+                    }
                     for j in biases[l].indices { biases[l][j] -= rb * gb[l][j] }
                 case .sign:
                     weights[l].storage.withUnsafeMutableBufferPointer { w in for k in w.indices { w[k] -= rw * Self.sign(gw[l].storage[k]) } }
                     for j in biases[l].indices { biases[l][j] -= rb * Self.sign(gb[l][j]) }
                 case .adam, .muon:
                     if o.optimizer == .adam {
-                        for k in weights[l].storage.indices {
-                            let g = gw[l].storage[k]
-                            m1w[l].storage[k] = 0.9 * m1w[l].storage[k] + 0.1 * g
-                            m2w[l].storage[k] = 0.999 * m2w[l].storage[k] + 0.001 * g * g
-                            weights[l].storage[k] -= rw * (m1w[l].storage[k] * c1) / ((m2w[l].storage[k] * c2).squareRoot() + 1e-8)
+                        let g = gw[l].storage
+                        weights[l].storage.withUnsafeMutableBufferPointer { w in
+                            m1w[l].storage.withUnsafeMutableBufferPointer { m in
+                                m2w[l].storage.withUnsafeMutableBufferPointer { v in
+                                    g.withUnsafeBufferPointer { gp in
+                                        for k in 0..<w.count {
+                                            m[k] = 0.9 * m[k] + 0.1 * gp[k]
+                                            v[k] = 0.999 * v[k] + 0.001 * gp[k] * gp[k]
+                                            w[k] -= rw * (m[k] * c1) / ((v[k] * c2).squareRoot() + 1e-8)
+                                        }
+                                    }
+                                }
+                            }
                         }
                     } else {
                         m1w[l] = 0.95 * m1w[l] + gw[l]

@@ -8,7 +8,7 @@ struct StudyCommand: ParsableCommand {
         abstract: "Run one study beyond the kernel regime and write its numbers (JSON, CSV) and its report section.",
         discussion: """
             dlt study NAME [--quick] [--output DIR] writes DIR/NAME.json, DIR/NAME.csv and DIR/index.html.
-            Studies: \(StudyRunner.names.joined(separator: ", ")) (available now: \(StudyRunner.available.joined(separator: ", "))).
+            Studies: \(StudyRunner.names.joined(separator: ", ")).
             --quick is a smaller version (under a minute) for tests.
             """
     )

@@ -408,8 +408,8 @@ func flatten(_ v: Any) -> [Double] {
 }
 
 @Suite struct StudyCommandTests {
-    /// dlt study implicit-bias --quick writes its JSON, CSV (with a header) and HTML; an unknown study and
-    /// one not built yet are refused without creating the directory.
+    /// dlt study NAME --quick writes its JSON, CSV (with a header) and HTML for every study; an unknown study is
+    /// refused without creating the directory.
     @Test func implicitBiasQuick() throws {
         let w = try workspace()
         let dir = w.appendingPathComponent("ib").path
@@ -424,13 +424,22 @@ func flatten(_ v: Any) -> [Double] {
         #expect(opt.status == 0, "\(opt.stderr)")
         let optCSV = try String(contentsOfFile: w.appendingPathComponent("opt").path + "/optimizers.csv", encoding: .utf8)
         #expect(optCSV.hasPrefix("step,loss_gd_a,loss_gd_b,"))
-        let lazy = try DLT.run(["study", "lazy", "--quick", "--output", w.appendingPathComponent("lazy").path])
-        #expect(lazy.status == 0 && FileManager.default.fileExists(atPath: w.appendingPathComponent("lazy").path + "/lazy.json"), "\(lazy.stderr)")
-        let iw = try DLT.run(["study", "importance-weighting", "--quick", "--output", w.appendingPathComponent("iw").path])
-        #expect(iw.status == 0 && FileManager.default.fileExists(atPath: w.appendingPathComponent("iw").path + "/importance-weighting.csv"), "\(iw.stderr)")
-        let inf = try DLT.run(["study", "influence", "--quick", "--output", w.appendingPathComponent("inf").path])
-        #expect(inf.status == 0 && FileManager.default.fileExists(atPath: w.appendingPathComponent("inf").path + "/influence.json"), "\(inf.stderr)")
-        for name in ["nonsense", "transfer"] {
+        // Every other study of the contract, --quick (each must finish in under a minute).
+        for name in ["parameterization", "transfer", "lazy", "mean-field", "importance-weighting", "influence"] {
+            let dir = w.appendingPathComponent(name).path
+            let start = Date()
+            let r = try DLT.run(["study", name, "--quick", "--output", dir])
+            let seconds = Date().timeIntervalSince(start)
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+            #expect(seconds < 60, "dlt study \(name) --quick took \(seconds) s")
+            for file in [name + ".json", name + ".csv", "index.html"] {
+                #expect(FileManager.default.fileExists(atPath: dir + "/" + file), "\(name): \(file) missing")
+            }
+            let csv = try String(contentsOfFile: dir + "/" + name + ".csv", encoding: .utf8)
+            #expect(csv.split(separator: "\n").count >= 2 && !csv.hasPrefix("#"), "\(name): CSV needs a header row and data")
+            _ = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: dir + "/" + name + ".json")))
+        }
+        for name in ["nonsense"] {
             let bad = try DLT.run(["study", name, "--output", w.appendingPathComponent(name).path])
             #expect(bad.status != 0 && bad.stderr.contains(name))
             #expect(!FileManager.default.fileExists(atPath: w.appendingPathComponent(name).path))

@@ -171,3 +171,35 @@ import Testing
         }
     }
 }
+
+/// Learning-rate transfer on the digits, small: Adam, widths 32 and 256 (8× apart), 100 steps, one seed, rates an
+/// octave apart. TP5's claim, measured: under SP the best rate falls as the width grows (at least one octave here;
+/// the full study moves two octaves from 64 to 512), under μP it stays within one octave. Deterministic (fixed seeds).
+@Suite struct TransferTests {
+    @Test func spOptimumShiftsAndMuPOptimumStays() throws {
+        var c = TransferStudy.Config.quick
+        c.optimizers = [.adam]
+        c.steps = 100
+        let s = try TransferStudy.run(c)
+        #expect(s.outcomes.count == 2 * 2 * 9)
+        let sp = s.optimumShift(.standard, .adam), mup = s.optimumShift(.mup, .adam)
+        #expect(sp <= -1, "SP's best Adam rate should fall with width: shift \(sp) octaves")
+        #expect(abs(mup) <= 1, "μP's best Adam rate should stay: shift \(mup) octaves")
+        // Interior optima (not at the grid's edge), so the shifts are measured, not clipped.
+        for o in s.optima { #expect(o.log2Rate > -12 && o.log2Rate < -4, "\(o.scheme) n = \(o.width): optimum at the grid edge") }
+    }
+
+    @Test func shardsPartitionTheSweep() throws {
+        var c = TransferStudy.Config.quick
+        c.optimizers = [.sgd]
+        c.widths = [16, 32]
+        c.log2Rates[.sgd] = [-3, -2, -1]
+        c.steps = 5
+        let whole = try TransferStudy.run(c)
+        let parts = try (0..<3).map { try TransferStudy.run(c, shard: ($0, 3)) }
+        let merged = parts.flatMap(\.outcomes).sorted { "\($0.point)" < "\($1.point)" }
+        let reference = whole.outcomes.sorted { "\($0.point)" < "\($1.point)" }
+        #expect(merged.map(\.point) == reference.map(\.point))
+        #expect(merged.map(\.trainLoss) == reference.map(\.trainLoss))
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Linalg
+import WidthScaling
+
+/// Learning-rate transfer across width (Yang et al., "Tensor Programs V", arXiv 2203.03466, §3 and Fig. 1): a
+/// two-hidden-layer ReLU MLP trained on the digits (cross-entropy, minibatch SGD or Adam) over a grid of widths ×
+/// learning rates × seeds, in SP and in μP (base width = the smallest width, where the two coincide). Under SP the
+/// best learning rate moves with the width; under μP it stays put (TP5's claim, measured here).
+///
+/// The sweep is a list of independent points, so it can be split across processes and merged.
+public struct TransferStudy: Sendable {
+    public struct Config: Sendable {
+        public var widths: [Int]
+        /// log₂ of the learning rates, per optimizer.
+        public var log2Rates: [WidthOptimizer: [Double]]
+        public var seeds: Int, steps: Int, batchSize: Int
+        public var schemes: [WidthScheme], optimizers: [WidthOptimizer]
+        public var depth: Int
+        /// The full-training-set loss is recorded this many times along each run.
+        public var checkpoints: Int
+
+        /// `dlt study transfer` and the report: widths 64–512, 9 rates an octave apart per optimizer, 3 seeds, 400 steps
+        /// of batch 64 (≈ 4–5 min on two cores).
+        public static let full = Config(widths: [64, 128, 256, 512],
+                                        log2Rates: [.sgd: (-5...3).map(Double.init), .adam: (-13...(-5)).map(Double.init)],
+                                        seeds: 3, steps: 400, batchSize: 64, schemes: [.standard, .mup], optimizers: [.sgd, .adam],
+                                        depth: 3, checkpoints: 8)
+        /// `--quick` and tests: two widths far apart, fewer rates and steps.
+        public static let quick = Config(widths: [32, 256],
+                                         log2Rates: [.sgd: (-4...2).map(Double.init), .adam: (-12...(-4)).map(Double.init)],
+                                         seeds: 1, steps: 150, batchSize: 64, schemes: [.standard, .mup], optimizers: [.sgd, .adam],
+                                         depth: 3, checkpoints: 3)
+
+        public var baseWidth: Int { widths.min() ?? 1 }
+    }
+
+    /// One run of the sweep.
+    public struct Point: Sendable, Hashable {
+        public var scheme: WidthScheme, optimizer: WidthOptimizer
+        public var width: Int, log2Rate: Double, seed: Int
+        public var learningRate: Double { Foundation.pow(2, log2Rate) }
+        public init(scheme: WidthScheme, optimizer: WidthOptimizer, width: Int, log2Rate: Double, seed: Int) {
+            self.scheme = scheme; self.optimizer = optimizer; self.width = width; self.log2Rate = log2Rate; self.seed = seed
+        }
+    }
+
+    public struct Outcome: Sendable {
+        public var point: Point
+        /// Steps and full-training-set loss along the run.
+        public var steps: [Int], trainLoss: [Double]
+        public var testLoss: Double, testAccuracy: Double
+        public var diverged: Bool
+        /// The final training loss (+∞ when diverged).
+        public var finalLoss: Double { diverged ? .infinity : (trainLoss.last ?? .infinity) }
+    }
+
+    /// Per (scheme, optimizer, width): the learning rate with the lowest seed-averaged final training loss.
+    public struct Optimum: Sendable {
+        public var scheme: WidthScheme, optimizer: WidthOptimizer, width: Int
+        public var log2Rate: Double, loss: Double, testAccuracy: Double
+    }
+
+    public var config: Config
+    public var outcomes: [Outcome]
+    public var trainSize: Int, testSize: Int
+
+    /// The digits split used here: every sixth image is a test image (297), the rest train (1500); rows scaled to
+    /// |x|²/n₀ = 1; targets one-hot.
+    public static func digitsSplit() throws -> (x: Matrix, y: Matrix, xTest: Matrix, labelsTest: [Int]) {
+        let d = try Datasets.digits()
+        let x = Datasets.normalizeRows(d.inputs)
+        var train: [[Double]] = [], test: [[Double]] = [], yTrain: [Int] = [], yTest: [Int] = []
+        for i in 0..<x.rows {
+            if i % 6 == 5 { test.append(x.row(i)); yTest.append(d.labels[i]) } else { train.append(x.row(i)); yTrain.append(d.labels[i]) }
+        }
+        var y = Matrix(rows: yTrain.count, cols: 10)
+        for (i, c) in yTrain.enumerated() { y[i, c] = 1 }
+        return (try Matrix(train), y, try Matrix(test), yTest)
+    }
+
+    public static func points(_ c: Config) -> [Point] {
+        c.schemes.flatMap { s in c.optimizers.flatMap { o in c.widths.flatMap { w in (c.log2Rates[o] ?? []).flatMap { r in
+            (0..<c.seeds).map { Point(scheme: s, optimizer: o, width: w, log2Rate: r, seed: $0) } } } } }
+    }
+
+    /// Train one point of the sweep (the network of `seed` is the same for every learning rate).
+    public static func run(_ p: Point, config c: Config, data: (x: Matrix, y: Matrix, xTest: Matrix, labelsTest: [Int])) throws -> Outcome {
+        var net = try ScaledMLP(scheme: p.scheme, depth: c.depth, inputDimension: data.x.cols, width: p.width, outputWidth: 10,
+                                baseWidth: c.baseWidth, activation: .relu, cw: [Double](repeating: 2, count: c.depth - 1) + [1], cb: [0],
+                                optimizer: p.optimizer, seed: UInt64(100 + p.seed))
+        let o = WidthTrainingOptions(optimizer: p.optimizer, learningRate: p.learningRate, steps: c.steps, batchSize: c.batchSize,
+                                     seed: UInt64(7 + p.seed), recordEvery: max(c.steps / c.checkpoints, 1))
+        let h = try net.train(x: data.x, y: data.y, loss: .crossEntropy, options: o)
+        var testLoss = Double.infinity, accuracy = 0.0
+        if !h.diverged {
+            let f = try net.outputs(data.xTest)
+            var yt = Matrix(rows: f.rows, cols: 10)
+            for (i, c) in data.labelsTest.enumerated() { yt[i, c] = 1 }
+            testLoss = WidthLoss.crossEntropy.valueAndCotangent(f, yt, weights: nil, count: f.rows).0
+            accuracy = Double(data.labelsTest.enumerated().filter { i, c in (0..<10).max { f[i, $0] < f[i, $1] }! == c }.count) / Double(f.rows)
+        }
+        return Outcome(point: p, steps: h.steps, trainLoss: h.loss, testLoss: testLoss, testAccuracy: accuracy, diverged: h.diverged)
+    }
+
+    /// Run the whole sweep (or the points `shard` selects: point i goes to shard i mod K).
+    public static func run(_ c: Config, shard: (index: Int, count: Int) = (0, 1)) throws -> TransferStudy {
+        let data = try digitsSplit()
+        let all = points(c)
+        let mine = all.indices.filter { $0 % shard.count == shard.index }.map { all[$0] }
+        let outcomes = try mine.map { try run($0, config: c, data: data) }
+        return TransferStudy(config: c, outcomes: outcomes, trainSize: data.x.rows, testSize: data.xTest.rows)
+    }
+
+    /// Seed-averaged final training loss per learning rate for one (scheme, optimizer, width), in grid order
+    /// (+∞ if any seed diverged).
+    public func lossCurve(_ s: WidthScheme, _ o: WidthOptimizer, width: Int) -> [(log2Rate: Double, loss: Double, accuracy: Double)] {
+        (config.log2Rates[o] ?? []).map { r in
+            let runs = outcomes.filter { $0.point.scheme == s && $0.point.optimizer == o && $0.point.width == width && $0.point.log2Rate == r }
+            let loss = runs.isEmpty ? .nan : runs.reduce(0) { $0 + $1.finalLoss } / Double(runs.count)
+            let acc = runs.isEmpty ? .nan : runs.reduce(0) { $0 + $1.testAccuracy } / Double(runs.count)
+            return (r, loss, acc)
+        }
+    }
+
+    public var optima: [Optimum] {
+        config.schemes.flatMap { s in config.optimizers.flatMap { o in config.widths.compactMap { w -> Optimum? in
+            guard let best = lossCurve(s, o, width: w).filter({ $0.loss.isFinite }).min(by: { $0.loss < $1.loss }) else { return nil }
+            return Optimum(scheme: s, optimizer: o, width: w, log2Rate: best.log2Rate, loss: best.loss, testAccuracy: best.accuracy)
+        } } }
+    }
+
+    /// How far the optimum moves from the smallest to the largest width, in octaves (log₂ of the rate ratio).
+    public func optimumShift(_ s: WidthScheme, _ o: WidthOptimizer) -> Double {
+        let opt = optima.filter { $0.scheme == s && $0.optimizer == o }
+        guard let first = opt.min(by: { $0.width < $1.width }), let last = opt.max(by: { $0.width < $1.width }) else { return .nan }
+        return last.log2Rate - first.log2Rate
+    }
+}
