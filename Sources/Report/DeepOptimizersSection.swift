@@ -34,7 +34,7 @@ enum DeepOptimizersSection {
                      "<div class=\"grid\">" + figure(loss.svg(), caption: "Solid: from 5W¹; dashed: from 5W⁴ (same initial function).") + "</div>"
                      + table(["optimizer", "η", "final loss (5W¹)", "final loss (5W⁴)", "test accuracy (5W¹)", "RMS(f_A − f_B)/RMS(f_A) on test"],
                              summary, textColumns: [0])
-                     + "<p>Mean update size per layer divided by the layer's learning rate, in three norms. Each rule's update has a fixed size in its own norm: sign descent 1 in ℓ∞, Muon √max(1, n_out/n_in) in the spectral norm (≈ 1.41 for W¹, 1 for the others); SGD's and Adam's sizes follow the gradients.</p>"
+                     + "<p>Mean update size per layer divided by the layer's learning rate, in three norms. Each rule's update has a fixed size in its own norm: sign descent exactly 1 in ℓ∞; Muon about 1.2·√max(1, n_out/n_in) in the spectral norm (five quintic Newton–Schulz steps leave the singular values between ≈ 0.7 and 1.2, not at 1; √2 for W¹, 1 for the others); SGD's and Adam's sizes follow the gradients.</p>"
                      + table(["optimizer", "layer", "‖ΔW‖_F/η", "‖ΔW‖_∞/η", "‖ΔW‖_spectral/η"], sizes, textColumns: [0, 1]))
     }
 }

@@ -14,7 +14,7 @@ enum ParameterizationSection {
             case 0.5: return "½"
             case -0.5: return "−½"
             case 1.5: return "3/2"
-            default: return v == v.rounded() ? String(format: "%+.0f", v).replacingOccurrences(of: "-", with: "−") : String(format: "%.2f", v)
+            default: return (v == v.rounded() ? String(format: "%.0f", v) : String(format: "%.2f", v)).replacingOccurrences(of: "-", with: "−")
             }
         }
         let abcRows = s.table.map { r -> [String] in
@@ -24,8 +24,8 @@ enum ParameterizationSection {
         }
         var figures = ""
         for c in s.curves {
-            var fig = Figure(width: 460, height: 330, title: "\(c.scheme.displayName), \(c.optimizer == .sgd ? "SGD" : "Adam"): preactivation change",
-                             xLabel: "width n", yLabel: "RMS Δz^(ℓ)", xScale: .log10, yScale: .log10, legendPosition: .bottomRight)
+            var fig = Figure(width: 560, height: 330, title: "\(c.scheme.displayName), \(c.optimizer == .sgd ? "SGD" : "Adam"): preactivation change",
+                             xLabel: "width n", yLabel: "RMS Δz^(ℓ)", xScale: .log10, yScale: .log10, legendPosition: .outsideRight)
             let ws = c.points.map { Double($0.width) }
             for l in 0..<layerNames.count {
                 let color = Color.okabeIto[l]
@@ -36,8 +36,8 @@ enum ParameterizationSection {
         }
         var grads = ""
         for c in s.curves where c.optimizer == .sgd {
-            var fig = Figure(width: 460, height: 330, title: "\(c.scheme.displayName): gradient at initialization", xLabel: "width n",
-                             yLabel: "RMS ∂loss/∂w^(ℓ)", xScale: .log10, yScale: .log10, legendPosition: .bottomLeft)
+            var fig = Figure(width: 560, height: 330, title: "\(c.scheme.displayName): gradient at initialization", xLabel: "width n",
+                             yLabel: "RMS ∂loss/∂w^(ℓ)", xScale: .log10, yScale: .log10, legendPosition: .outsideRight)
             let ws = c.points.map { Double($0.width) }
             for l in 0..<layerNames.count {
                 fig.addLine(x: ws, y: c.points.map { $0.gradient[l] }, label: layerNames[l], color: Color.okabeIto[l], marker: .circle)
@@ -68,6 +68,6 @@ enum ParameterizationSection {
                      + "<div class=\"grid\">" + grads + "</div>"
                      + table(["scheme", "optimizer", "layer", "gradient slope", "predicted", "update slope (step 1)", "predicted"], rows,
                              textColumns: [0, 1, 2])
-                     + "<p>Largest difference between a measured and a predicted update exponent: \(String(format: "%.2f", worst)). The differences are finite-width: each exponent is the leading term of a sum over n units whose next term is n^−½ smaller, so over widths 128–2048 the local slope still drifts (SP's Adam output exponent, 3/2, is the slowest: its leading term comes from hidden updates aligned with the output weights, only √n larger than the direct output-weight change).</p>")
+                     + "<p>Largest difference between a measured and a predicted update exponent: \(String(format: "%.2f", worst)). The differences are finite-width: each exponent is the leading term of a sum over n units whose next term is n^−½ smaller, so over widths \(s.curves.first.map { "\($0.points.first!.width)–\($0.points.last!.width)" } ?? "") the local slope still drifts (SP's Adam output exponent, 3/2, is the slowest: its leading term comes from hidden updates aligned with the output weights, only √n larger than the direct output-weight change).</p>")
     }
 }

@@ -15,14 +15,14 @@ enum TransferSection {
                 var fig = Figure(width: 480, height: 340, title: "\(scheme.displayName), \(optimizerName(o))", xLabel: "log₂ learning rate",
                                  yLabel: "final train loss", yScale: .log10, legendPosition: .outsideRight)
                 for (i, w) in c.widths.enumerated() {
-                    let curve = s.lossCurve(scheme, o, width: w).filter { $0.loss.isFinite && $0.loss < 2.5 }
+                    let curve = s.lossCurve(scheme, o, width: w).filter { $0.loss.isFinite && $0.loss < 2.2 }
                     let color = Color.okabeIto[i % Color.okabeIto.count]
                     fig.addLine(x: curve.map(\.log2Rate), y: curve.map(\.loss), label: "n = \(w)", color: color, marker: .circle)
                     if let best = s.optima.first(where: { $0.scheme == scheme && $0.optimizer == o && $0.width == w }) {
                         fig.addPoints(x: [best.log2Rate], y: [best.loss], label: nil, color: color, marker: .square, size: 12, filled: false)
                     }
                 }
-                panels += figure(fig.svg(), caption: "Seed-averaged training loss after \(c.steps) steps; squares: the best rate per width. Rates that diverged or never left the initial plateau (loss ≥ 2.5 ≈ log 10) are not drawn.")
+                panels += figure(fig.svg(), caption: "Seed-averaged training loss after \(c.steps) steps; squares: the best rate per width. Rates that diverged or stayed on the initial plateau (loss ≥ 2.2; chance level is log 10 ≈ 2.30) are not drawn.")
             }
         }
         var curves = Figure(width: 640, height: 380, title: "Training curves at each width's best Adam learning rate", xLabel: "step",
@@ -46,7 +46,7 @@ enum TransferSection {
                      Tensor Programs V (Yang et al. 2022): in μP the best hyperparameters do not depend on the width, so they can be tuned \
                      on a small network and transferred. The sweep: an MLP with two hidden ReLU layers on the digits (\(s.trainSize) training \
                      and \(s.testSize) test images, cross-entropy), widths \(c.widths.map(String.init).joined(separator: ", ")), learning rates \
-                     on a log₂ grid, \(c.seeds) seeds, \(c.steps) steps of minibatch \(c.batchSize), in SP and in μP with base width \
+                     on a log₂ grid, \(c.seeds) seed\(c.seeds == 1 ? "" : "s") per point, \(c.steps) steps of minibatch \(c.batchSize), in SP and in μP with base width \
                      \(c.baseWidth) (where the two are the same network). The table gives the best rate per width (and its loss and test \
                      accuracy) and how many octaves it moves from the smallest to the largest width.
                      """,

@@ -64,7 +64,7 @@ public struct TransferStudy: Sendable {
     public var outcomes: [Outcome]
     public var trainSize: Int, testSize: Int
 
-    /// The digits split used here: every sixth image is a test image (297), the rest train (1500); rows scaled to
+    /// The digits split used here: every sixth image is a test image (299), the rest train (1498); rows scaled to
     /// |x|²/n₀ = 1; targets one-hot.
     public static func digitsSplit() throws -> (x: Matrix, y: Matrix, xTest: Matrix, labelsTest: [Int]) {
         let d = try Datasets.digits()
