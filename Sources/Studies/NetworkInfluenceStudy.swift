@@ -48,7 +48,7 @@ public struct NetworkInfluenceStudy: Sendable {
             for width in widths {
                 for decay in [l2, 0] {
                     let c = NetworkInfluence.Configuration(depth: depth, width: width, l2: decay, damping: decay > 0 ? 0 : damping,
-                                                           learningRate: 0.2, trainingSteps: quick ? 1000 : 2000, seed: 1)
+                                                           learningRate: 0.2, trainingSteps: decay > 0 ? (quick ? 5000 : 20_000) : (quick ? 1000 : 2000), seed: 1)
                     networks.append(try NetworkInfluence.compare(train: train, labels: Array(y[0..<n]), test: test,
                                                                  testLabels: Array(y[n..<(n + m)]), configuration: c, examples: examples))
                 }
