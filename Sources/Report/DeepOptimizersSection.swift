@@ -17,8 +17,8 @@ enum DeepOptimizersSection {
             loss.addLine(x: r.steps.map(Double.init), y: r.lossB, label: name + ", 5W⁴", color: c, dash: .dashed)
         }
         let summary = s.results.map { r in
-            [names[r.optimizer] ?? r.optimizer.rawValue, "2^\(Int(r.log2Rate))", String(format: "%.3f", r.lossA.last ?? .nan),
-             String(format: "%.3f", r.lossB.last ?? .nan), String(format: "%.1f%%", 100 * r.testAccuracyA), num(r.functionGap, digits: 3)]
+            [names[r.optimizer] ?? r.optimizer.rawValue, "2^\(Int(r.log2Rate))", String(format: "%.2e", r.lossA.last ?? .nan),
+             String(format: "%.2e", r.lossB.last ?? .nan), String(format: "%.1f%%", 100 * r.testAccuracyA), num(r.functionGap, digits: 3)]
         }
         let sizes = s.results.flatMap { r in r.updateSizes.enumerated().map { l, u in
             [names[r.optimizer] ?? r.optimizer.rawValue, layerNames[min(l, layerNames.count - 1)], String(format: "%.3g", u.l2),
