@@ -8,7 +8,7 @@ SWIFT ?= swift
 REPORT_DIR ?= report
 BUILD_FLAGS = -c release -Xswiftc -enable-testing
 
-.PHONY: setup build run test bench clean
+.PHONY: setup build run test bench fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -23,6 +23,11 @@ run: build
 test: setup
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	$(SWIFT) test $(BUILD_FLAGS)
+
+# The readers' mutation fuzzer (Tests/DataIOTests/FuzzTests.swift) at length; `make test` runs 1500 mutants per reader.
+fuzz: setup
+	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+	FUZZ_ITERATIONS=$${FUZZ_ITERATIONS:-200000} $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter FuzzTests
 
 bench: build
 	bash bench/run.sh "$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)"

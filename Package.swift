@@ -50,13 +50,14 @@ let package = Package(
         .target(name: "Optimizers", dependencies: ["Linalg"]),
         .target(name: "Influence", dependencies: ["Linalg", "WidthScaling"]),
         .target(name: "Lazy", dependencies: ["Architecture", "Linalg", "SampledNetworks"]),
+        .target(name: "OutOfCore", dependencies: ["Architecture", "DataIO", "InfiniteWidth", "Linalg"]),
         .target(name: "WidthScaling", dependencies: ["Gaussian", "Linalg", "Sampling", "Statistics", "Optimizers", "SampledNetworks"]),
         .target(name: "Studies", dependencies: ["InfiniteWidth", "Criticality", "DataIO", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers", "Lazy", "Influence", "WidthScaling"],
                 resources: [.copy("Data")]),
         .target(name: "Report", dependencies: ["Studies", "Plot", "Statistics", "FiniteWidth", "ImplicitBias", "Optimizers", "Lazy", "Influence", "WidthScaling"]),
         .target(name: "DeepTheory", dependencies: [
             "Linalg", "Gaussian", "Architecture", "InfiniteWidth", "Criticality", "DataIO", "Plot", "Studies", "Report",
-            "Sampling", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers", "Lazy", "Influence", "WidthScaling",
+            "Sampling", "SampledNetworks", "Statistics", "FiniteWidth", "Training", "ImplicitBias", "Optimizers", "Lazy", "Influence", "WidthScaling", "OutOfCore",
         ]),
         .executableTarget(name: "dlt", dependencies: [
             "DeepTheory",
@@ -78,6 +79,7 @@ let package = Package(
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Influence"]),
         .testTarget(name: "LazyTests", dependencies: ["Lazy", "SampledNetworks", "Architecture"]),
         .testTarget(name: "WidthScalingTests", dependencies: ["WidthScaling", "SampledNetworks", "Architecture", "Studies"]),
-        .testTarget(name: "CLITests", dependencies: ["dlt"]),
+        .testTarget(name: "OutOfCoreTests", dependencies: ["OutOfCore", "InfiniteWidth", "DataIO", "Architecture", "Gaussian"]),
+        .testTarget(name: "CLITests", dependencies: ["dlt", "DataIO"]),
     ]
 )

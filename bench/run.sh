@@ -58,3 +58,34 @@ if [ -x "$here/.venv/bin/python" ]; then
   echo "  neural-tangents gradient_descent_mse_ensemble on the same data (kernels included, jit warm, best of 3):"
   "$here/.venv/bin/python" "$here/nt/time_predict.py" "$tmp/Xtr.npy" "$tmp/Ytr.npy" "$tmp/Xte.npy" 2>/dev/null | sed 's/^/  /'
 fi
+echo "Out of core: dlt kernel … --output k.npz --memory M (tiles within the budget, streamed into the file)"
+"$bin/dlt-bench" --write-inputs 4096 "$tmp/X4096.npy"
+for mem in 64M 16M; do
+  t0=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$tmp/rss.txt" "$bin/dlt" kernel --activation relu --depth 10 --cw 2 --cb 0 --inputs "$tmp/X4096.npy" \
+    --output "$tmp/tiled.npz" --memory "$mem" 2> "$tmp/tiled.log"
+  t1=$(date +%s.%N)
+  t=$(echo "$t1 - $t0" | bc -l)
+  ours=$(awk '$1 == 4096 {print $2}' "$tmp/ours.txt")
+  printf "  N =  4096  --memory %s: %.3f s (%s), in-memory end to end %.3f s: ratio %.2f; max resident %s MiB\n" "$mem" "$t" \
+    "$(tail -1 "$tmp/tiled.log" | sed -E 's/.*\((.*)\)/\1/')" "$ours" "$(echo "$t / $ours" | bc -l)" "$(( $(cat "$tmp/rss.txt") / 1024 ))"
+done
+if [ "${DLT_BENCH_LARGE:-1}" = 1 ]; then
+  n=20000
+  "$bin/dlt-bench" --write-inputs $n "$tmp/X$n.npy"
+  t0=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$tmp/rss.txt" "$bin/dlt" kernel --activation relu --depth 10 --cw 2 --cb 0 --inputs "$tmp/X$n.npy" \
+    --output "$tmp/big.npz" --memory 1G 2> "$tmp/big.log"
+  t1=$(date +%s.%N)
+  printf "  N = 20000  --memory 1G: %.1f s (%s); max resident %s MiB (budget 1024 MiB); file %s bytes\n" "$(echo "$t1 - $t0" | bc -l)" \
+    "$(tail -1 "$tmp/big.log" | sed -E 's/.*\((.*)\)/\1/')" "$(( $(cat "$tmp/rss.txt") / 1024 ))" "$(stat -c %s "$tmp/big.npz")"
+  if [ -x "$here/.venv/bin/python" ]; then
+    "$here/.venv/bin/python" - "$tmp/big.npz" <<'PY'
+import sys, numpy as np
+z = np.load(sys.argv[1], mmap_mode=None)
+k = z["nngp"]; t = z["ntk"]
+print("  numpy.load: nngp %s, ntk %s, symmetric %s, finite %s" % (k.shape, t.shape, bool(np.array_equal(k[:500, -500:], k[-500:, :500].T)), bool(np.isfinite(k[::97]).all())))
+PY
+  fi
+  rm -f "$tmp/big.npz"
+fi

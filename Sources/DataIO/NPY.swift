@@ -9,7 +9,13 @@ public enum NPY {
 
     /// The .npy header (magic, version 1.0, padded dict) for a float64 C-order array.
     public static func header(_ m: Matrix, asVector: Bool = false) -> Data {
-        let shape = asVector ? "(\(m.storage.count),)" : "(\(m.rows), \(m.cols))"
+        header(shape: asVector ? "(\(m.storage.count),)" : "(\(m.rows), \(m.cols))")
+    }
+
+    /// The header of a rows × cols float64 C-order array (for arrays written by blocks, never held in memory).
+    public static func header(rows: Int, cols: Int) -> Data { header(shape: "(\(rows), \(cols))") }
+
+    static func header(shape: String) -> Data {
         var header = "{'descr': '<f8', 'fortran_order': False, 'shape': \(shape), }"
         // Pad so that magic(6) + version(2) + len(2) + header + \n is a multiple of 64.
         let total = 10 + header.utf8.count + 1

@@ -79,7 +79,8 @@ public enum NPZ {
         var p = cdOffset
         for _ in 0..<count {
             guard p + 46 <= b.count, u32(p) == 0x0201_4B50 else { throw .malformed(path: name, reason: "bad central directory entry") }
-            let method = u16(p + 10), compSize = u32(p + 20), nameLen = u16(p + 28), extraLen = u16(p + 30), commentLen = u16(p + 32)
+            let method = u16(p + 10), crc = UInt32(u32(p + 16)), compSize = u32(p + 20)
+            let nameLen = u16(p + 28), extraLen = u16(p + 30), commentLen = u16(p + 32)
             let localOffset = u32(p + 42)
             guard p + 46 + nameLen <= b.count else { throw .malformed(path: name, reason: "bad member name") }
             let member = String(decoding: b[(p + 46)..<(p + 46 + nameLen)], as: UTF8.self)
@@ -93,6 +94,9 @@ public enum NPZ {
             let start = localOffset + 30 + u16(localOffset + 26) + u16(localOffset + 28)
             guard start + compSize <= b.count else { throw .malformed(path: name, reason: "member \(member) is truncated") }
             let payload = Data(b[start..<(start + compSize)])
+            guard CRC32.checksum(payload) == crc else {
+                throw .malformed(path: name, reason: "member \(member) fails its CRC-32 check (corrupted file)")
+            }
             let arrayName = member.hasSuffix(".npy") ? String(member.dropLast(4)) : member
             out.append((arrayName, try NPY.decode(payload, name: "\(name):\(member)")))
         }

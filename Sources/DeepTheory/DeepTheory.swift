@@ -17,3 +17,4 @@
 @_exported import Optimizers
 @_exported import Lazy
 @_exported import Influence
+@_exported import OutOfCore

@@ -22,7 +22,7 @@ public enum ReportBuilder {
         TrainedMeanSection.add(try TrainedMeanStudy.run(widths: quick ? [32, 128] : [32, 64, 128, 256], networks: quick ? 40 : 200,
                                                         initNetworks: quick ? 400 : 3000, steps: quick ? 100 : 200), to: &page)
         // The studies beyond the kernel regime, at the sizes of `dlt study` (their records are not written here).
-        for name in StudyRunner.names { _ = try StudyRunner.add(name, quick: quick, to: &page) }
+        for name in StudyRunner.names { _ = try StudyRunner.add(name, quick: quick, forReport: true, to: &page) }
         HaninSection.add(try HaninScalingStudy.run(networks: quick ? 500 : 3000, hessianNetworks: quick ? 60 : 300), to: &page)
         let header = """
             <p class="meta">Theory of deep MLPs after Roberts, Yaida &amp; Hanin, <i>The Principles of Deep Learning Theory</i> \

@@ -23,7 +23,8 @@ public enum StudyRunner {
 
     /// Run study `name` at its `dlt study` / `dlt report` size (smaller with `quick`), add its section to `page` and
     /// return its record (JSON and CSV text).
-    static func add(_ name: String, quick: Bool, to page: inout HTMLPage) throws -> (json: JSONValue, csv: String) {
+    /// `forReport`: the size `dlt report` uses where it differs from `dlt study` (the transfer sweep: 2 seeds, 300 steps).
+    static func add(_ name: String, quick: Bool, forReport: Bool = false, to page: inout HTMLPage) throws -> (json: JSONValue, csv: String) {
         guard names.contains(name) else { throw Failure.unknown(name) }
         switch name {
         case "parameterization":
@@ -31,7 +32,7 @@ public enum StudyRunner {
             ParameterizationSection.add(s, to: &page)
             return record(s)
         case "transfer":
-            let s = try TransferStudy.run(quick ? .quick : .full)
+            let s = try TransferStudy.run(quick ? .quick : (forReport ? .report : .full))
             TransferSection.add(s, to: &page)
             return record(s)
         case "implicit-bias":

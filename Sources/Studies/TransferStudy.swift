@@ -25,6 +25,13 @@ public struct TransferStudy: Sendable {
                                         log2Rates: [.sgd: (-5...3).map(Double.init), .adam: (-13...(-5)).map(Double.init)],
                                         seeds: 3, steps: 400, batchSize: 64, schemes: [.standard, .mup], optimizers: [.sgd, .adam],
                                         depth: 3, checkpoints: 8)
+        /// The report's size (`dlt report`, `make run`): the full grid with 2 seeds and 300 steps (about half the time).
+        public static let report: Config = {
+            var c = full
+            c.seeds = 2
+            c.steps = 300
+            return c
+        }()
         /// `--quick` and tests: two widths far apart, fewer rates and steps.
         public static let quick = Config(widths: [32, 256],
                                          log2Rates: [.sgd: (-4...2).map(Double.init), .adam: (-12...(-4)).map(Double.init)],

@@ -25,10 +25,17 @@ struct KernelCommand: ParsableCommand {
     @Flag(help: "Also output every layer ℓ = 1 … L (JSON key \"layers\"; .npz arrays nngp_ℓ, ntk_ℓ).")
     var allLayers = false
 
+    @Option(help: "Memory budget for out-of-core tiles (e.g. 4G, 512M): compute in tiles and stream into --output (.npy or .npz).")
+    var memory: String?
+
     func run() throws {
         let spec = try network.networkSpec()
         let x1 = try readInputs(inputs, what: "--inputs")
         let x2 = try inputs2.map { try readInputs($0, what: "--inputs2") }
+        if let memory {
+            try runTiled(spec: spec, x1: x1, x2: x2, memory: memory)
+            return
+        }
         let result = try InfiniteWidth.kernels(spec: spec, x1: x1, x2: x2,
                                                keepLayers: allLayers ? Set(1...spec.depth) : nil)
         var arrays: [(name: String, matrix: Matrix)] = [("nngp", result.output.nngp), ("ntk", result.output.ntk)]
@@ -47,5 +54,29 @@ struct KernelCommand: ParsableCommand {
             }
         }
         try out.emit(arrays, extra: extra)
+    }
+
+    /// The out-of-core path: tiles within the budget, streamed into an .npy/.npz file.
+    func runTiled(spec: NetworkSpec, x1: Matrix, x2: Matrix?, memory: String) throws {
+        guard let budget = TiledKernels.parseMemory(memory) else {
+            throw ValidationError("--memory \(memory) is not a size (give e.g. 4G, 512M or a number of bytes)")
+        }
+        guard !allLayers else { throw ValidationError("--all-layers is not available with --memory (only the output layer is streamed)") }
+        guard let output = out.output else { throw ValidationError("--memory streams into a file: give --output K.npy or K.npz") }
+        let fmt = try OutputFormat.resolve(explicit: out.format, path: output)
+        let arrays: [String]
+        switch fmt {
+        case .npz: arrays = out.get.map { [$0] } ?? ["nngp", "ntk"]
+        case .npy:
+            guard let pick = out.get else { throw ValidationError("an .npy file holds one array: add --get nngp or --get ntk (or write .npz)") }
+            arrays = [pick]
+        default: throw ValidationError("--memory writes .npy or .npz, not \(fmt.rawValue)")
+        }
+        guard arrays.allSatisfy({ $0 == "nngp" || $0 == "ntk" }) else { throw ValidationError("--get must be nngp or ntk") }
+        let summary = try TiledKernels.write(spec: spec, x1: x1, x2: x2, arrays: arrays, path: output, memoryBudget: budget) { done, total, seconds in
+            FileHandle.standardError.write(Data("dlt kernel: tile \(done)/\(total), \(String(format: "%.1f", seconds)) s\n".utf8))
+        }
+        FileHandle.standardError.write(Data(("dlt kernel: wrote \(output) (\(summary.rows) × \(summary.cols), \(summary.tiles) tiles of ≤ \(summary.tileSize), "
+            + "\(String(format: "%.3g", summary.entryLayersPerSecond)) entries·layers/s)\n").utf8))
     }
 }

@@ -1,3 +1,4 @@
+import DataIO
 import Foundation
 import Testing
 
@@ -84,6 +85,35 @@ func workspace() throws -> URL {
         let r = try DLT.run(["kernel", "--activation", "tanh", "--depth", "2", "--cw", "1", "--inputs", x, "--output", out])
         #expect(r.status != 0 && r.stderr.contains("--get"))
         #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    /// Out of core: --memory streams tiles into .npz/.npy with the same numbers as the in-memory path; wrong uses are
+    /// refused with a message and no file.
+    @Test func memoryBudgetStreamsTiles() throws {
+        let w = try workspace()
+        var rows: [String] = []
+        for i in 0..<200 { rows.append((0..<4).map { String(sin(Double(5 * i + 2 * $0 + 1))) }.joined(separator: ",")) }
+        let x = w.appendingPathComponent("big.csv").path
+        try (rows.joined(separator: "\n") + "\n").write(toFile: x, atomically: true, encoding: .utf8)
+        let net = ["kernel", "--activation", "relu", "--depth", "5", "--cw", "2", "--cb", "0.05", "--inputs", x]
+        let whole = w.appendingPathComponent("whole.npz").path, tiled = w.appendingPathComponent("tiled.npz").path
+        #expect(try DLT.run(net + ["--output", whole]).status == 0)
+        let r = try DLT.run(net + ["--output", tiled, "--memory", "200K"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("tile 6/6"), "200K gives tiles of 80: 3 × 3, six on and above the diagonal")
+        let a = try NPZ.read(path: whole), b = try NPZ.read(path: tiled)
+        #expect(a.map(\.name) == b.map(\.name))
+        for (u, v) in zip(a, b) { #expect(u.matrix.relativeDistance(to: v.matrix) < 1e-12) }
+        for (args, message) in [(["--output", w.appendingPathComponent("k.npy").path, "--memory", "1M"], "--get"),
+                                (["--output", w.appendingPathComponent("k.npz").path, "--memory", "lots"], "not a size"),
+                                (["--output", w.appendingPathComponent("k.npz").path, "--memory", "1K"], "below one 64 × 64 tile"),
+                                (["--memory", "1M"], "--output")] {
+            let bad = try DLT.run(net + args)
+            #expect(bad.status != 0 && bad.stderr.contains(message), "\(args): \(bad.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: w.appendingPathComponent("k.npy").path))
+        #expect(!FileManager.default.fileExists(atPath: w.appendingPathComponent("k.npz").path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: w.path).allSatisfy { !$0.contains(".tmp-") })
     }
 
     /// Bad input: one clear message naming the problem, non-zero exit, no output file.
@@ -201,6 +231,33 @@ func workspace() throws -> URL {
         try "{\"nngp\": 1}".write(to: junk, atomically: true, encoding: .utf8)
         let malformed = try DLT.run(["merge", junk.path])
         #expect(malformed.status != 0 && malformed.stderr.contains("not a dlt ensemble file"))
+    }
+
+    /// The documented Slurm job-array script (docs/examples/ensemble-array.sh), run as three array tasks by hand, then
+    /// merged: the same numbers as one unsharded run.
+    @Test func slurmExampleScriptRuns() throws {
+        let w = try workspace()
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/examples/ensemble-array.sh").path
+        let x = w.appendingPathComponent("X.csv").path, shards = w.appendingPathComponent("shards").path
+        for k in 0..<3 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/bash")
+            p.arguments = [script]
+            p.environment = ProcessInfo.processInfo.environment.merging(
+                ["SLURM_ARRAY_TASK_ID": "\(k)", "SLURM_ARRAY_TASK_COUNT": "3", "DLT": DLT.binary.path, "INPUTS": x,
+                 "NETWORKS": "60", "OUT": shards]) { $1 }
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0)
+        }
+        let files = (0..<3).map { "\(shards)/shard-\($0).json" }
+        let merged = try DLT.json(try DLT.run(["merge"] + files))
+        let one = try DLT.json(try DLT.run(["ensemble", "--activation", "tanh", "--depth", "4", "--width", "128", "--cw", "1", "--cb", "0",
+                                            "--inputs", x, "--networks", "60", "--seed", "7"]))
+        #expect(merged["networks"] as? Int == 60)
+        let a = flatten(one["ntk_mean"]!), b = flatten(merged["ntk_mean"]!)
+        #expect(a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($0)) })
     }
 
     @Test(arguments: [(["--networks", "0"], "--networks"), (["--shard", "3/2"], "--shard"), (["--width", "0"], "width")])

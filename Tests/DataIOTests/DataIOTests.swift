@@ -42,6 +42,38 @@ let expectedA = try! Matrix([[1.5, -2.25, 3e-300], [4.0, 5.125, -6e300]])
         // No temporary files are left beside it.
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["k.npz"])
         #expect(CRC32.checksum(Data("123456789".utf8)) == 0xCBF4_3926)
+        // One flipped bit in a payload fails the member's CRC-32.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count / 3] ^= 0x10
+        #expect(throws: DataError.self) { try NPZ.decode(bytes, name: "k.npz") }
+    }
+
+    /// A file filled by blocks in any order (`TiledArrayFile`, the out-of-core writer) is an .npz that numpy and our
+    /// reader accept, with CRCs that match; the transposed writes land where they should.
+    @Test func tiledArrayFileWritesBlocksInAnyOrder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dlt-tiled-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("t.npz").path
+        let a = try Matrix((0..<7).map { i in (0..<5).map { Double(10 * i + $0) } })
+        let file = try TiledArrayFile(path: path, members: [.init(name: "a", rows: 7, cols: 5), .init(name: "b", rows: 5, cols: 7)])
+        for i in [6, 0, 3, 1, 5, 2, 4] {
+            let row = a.row(i)
+            try row.withUnsafeBufferPointer { p throws(DataError) in
+                try file.write(member: 0, row: i, col: 2, values: UnsafeBufferPointer(rebasing: p[2..<5]))
+                try file.write(member: 0, row: i, col: 0, values: UnsafeBufferPointer(rebasing: p[0..<2]))
+            }
+        }
+        let t = a.transposed
+        for j in stride(from: 4, through: 0, by: -1) { try t.row(j).withUnsafeBufferPointer { p throws(DataError) in try file.write(member: 1, row: j, col: 0, values: p) } }
+        #expect(!FileManager.default.fileExists(atPath: path), "nothing at the path before finish")
+        try file.finish()
+        let back = try NPZ.read(path: path)
+        #expect(back.map(\.name) == ["a", "b"] && back[0].matrix == a && back[1].matrix == t)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["t.npz"])
+        // Cancelled: nothing left.
+        let gone = try TiledArrayFile(path: dir.appendingPathComponent("g.npy").path, members: [.init(name: "g", rows: 2, cols: 2)])
+        gone.cancel()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["t.npz"])
     }
 
     @Test func malformedFilesAreRejected() throws {
