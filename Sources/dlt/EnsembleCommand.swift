@@ -21,6 +21,15 @@ struct EnsembleCommand: ParsableCommand {
     @Option(help: "Measure only shard k of K (networks k, k+K, …), as k/K with 0 ≤ k < K.")
     var shard: String?
 
+    @Option(help: "Save the run's state to this file every --checkpoint-every seconds and on Ctrl-C.")
+    var checkpoint: String?
+
+    @Option(help: "Seconds between checkpoints.")
+    var checkpointEvery: Double = 120
+
+    @Flag(help: "Continue the run saved in --checkpoint (same flags); the result equals an uninterrupted run bit for bit.")
+    var resume = false
+
     func run() throws {
         let (networks, seed) = (sampling.networks, sampling.seed)
         guard networks >= 2 else { throw ValidationError("--networks must be at least 2, got \(networks)") }
@@ -40,12 +49,66 @@ struct EnsembleCommand: ParsableCommand {
         spec = spec.with(inputDimension: x.cols)
         let indices = Array(stride(from: shardIndex, to: networks, by: shardCount))
         var m = EnsembleMeasurement(spec: spec, inputs: x.rows)
+        let runID = try EnsembleRecord.runID(spec: spec, seed: seed, inputs: x)
+        let shardName = "\(shardIndex)/\(shardCount)"
+        guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive") }
+        if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE (the file to continue from)") }
+        var done = 0
+        if resume, let checkpoint {
+            let saved = try EnsembleRecord.read(path: checkpoint)
+            guard saved.runID == runID, saved.shards == [shardName] else {
+                throw ValidationError("\(checkpoint) is a checkpoint of another run (run id \(saved.runID), shard \(saved.shards.joined(separator: ", "))): "
+                                      + "resume with the flags that started it")
+            }
+            guard let progress = Self.checkpointProgress(path: checkpoint), progress.total == indices.count,
+                  progress.done == saved.measurement.networks, progress.done <= indices.count else {
+                throw ValidationError("\(checkpoint) does not record progress for --networks \(networks) (or is corrupted)")
+            }
+            m = saved.measurement
+            done = progress.done
+        }
+        func save(_ path: String) throws {
+            let record = EnsembleRecord(measurement: m, seed: seed, runID: runID, shards: [shardName])
+            guard case .object(let fields) = try record.json() else { return }
+            let doc = JSONValue.object(fields + [("checkpoint", .object([("done", .int(done)), ("total", .int(indices.count))]))])
+            try AtomicFile.write(path, data: Data((doc.serialized() + "\n").utf8))
+        }
+        Interrupt.shared.install()
         let bar = ProgressBar(total: indices.count, label: "networks")
-        try m.run(x: x, seed: seed, indices: indices) { bar.update($0) }
+        // Blocks of networks, added in network order: the accumulator sees the same additions in the same order
+        // whether the run is split by checkpoints or not.
+        let block = 8 * ProcessInfo.processInfo.activeProcessorCount * 16
+        var lastSave = Date()
+        while done < indices.count {
+            let end = min(done + block, indices.count)
+            let offset = done
+            try m.run(x: x, seed: seed, indices: Array(indices[done..<end])) { bar.update(offset + $0) }
+            done = end
+            if Interrupt.shared.isRaised {
+                bar.finish()
+                if let checkpoint {
+                    try save(checkpoint)
+                    FileHandle.standardError.write(Data("dlt ensemble: interrupted after \(done) of \(indices.count) networks; checkpoint written to \(checkpoint) (continue with --resume)\n".utf8))
+                } else {
+                    FileHandle.standardError.write(Data("dlt ensemble: interrupted after \(done) of \(indices.count) networks; nothing written (use --checkpoint FILE to keep progress)\n".utf8))
+                }
+                throw ExitCode(130)
+            }
+            if let checkpoint, done < indices.count, Date().timeIntervalSince(lastSave) >= checkpointEvery {
+                try save(checkpoint)
+                lastSave = Date()
+            }
+        }
         bar.finish()
-        let record = EnsembleRecord(measurement: m, seed: seed, runID: try EnsembleRecord.runID(spec: spec, seed: seed, inputs: x),
-                                    shards: ["\(shardIndex)/\(shardCount)"])
+        let record = EnsembleRecord(measurement: m, seed: seed, runID: runID, shards: [shardName])
         try out.emit(json: try record.json())
+    }
+
+    /// The "checkpoint" fields of a checkpoint file: networks done and the shard's total.
+    static func checkpointProgress(path: String) -> (done: Int, total: Int)? {
+        guard let data = FileManager.default.contents(atPath: path), let doc = try? JSONValue.parse(data),
+              case .number(let done)? = doc["checkpoint"]?["done"], case .number(let total)? = doc["checkpoint"]?["total"] else { return nil }
+        return (Int(done), Int(total))
     }
 }
 

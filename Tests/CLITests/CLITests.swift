@@ -233,6 +233,35 @@ func workspace() throws -> URL {
         #expect(malformed.status != 0 && malformed.stderr.contains("not a dlt ensemble file"))
     }
 
+    /// Ctrl-C during a checkpointed run: exit 130, the checkpoint written, no output file; --resume finishes with the
+    /// bytes of an uninterrupted run. A checkpoint of another run is refused.
+    @Test func interruptAndResume() throws {
+        let w = try workspace()
+        let x = w.appendingPathComponent("X.csv").path
+        let args = ["ensemble", "--activation", "tanh", "--depth", "2", "--width", "8", "--cw", "1", "--cb", "0", "--inputs", x,
+                    "--networks", "4000", "--seed", "3"]
+        let full = w.appendingPathComponent("full.json").path, out = w.appendingPathComponent("out.json").path
+        let cp = w.appendingPathComponent("cp.json").path
+        #expect(try DLT.run(args + ["--output", full]).status == 0)
+        let p = Process()
+        p.executableURL = DLT.binary
+        p.arguments = args + ["--output", out, "--checkpoint", cp, "--checkpoint-every", "0.001"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // The first checkpoint appears after the first block of 256 networks; interrupt then.
+        let start = Date()
+        while !FileManager.default.fileExists(atPath: cp) && p.isRunning && Date().timeIntervalSince(start) < 60 { usleep(5000) }
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130, "interrupted runs exit with 130")
+        #expect(!FileManager.default.fileExists(atPath: out), "no output file from an interrupted run")
+        let resumed = try DLT.run(args + ["--output", out, "--checkpoint", cp, "--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(contentsOf: URL(fileURLWithPath: full)))
+        let other = try DLT.run(args.map { $0 == "3" ? "4" : $0 } + ["--checkpoint", cp, "--resume"])
+        #expect(other.status != 0 && other.stderr.contains("another run"))
+    }
+
     /// The documented Slurm job-array script (docs/examples/ensemble-array.sh), run as three array tasks by hand, then
     /// merged: the same numbers as one unsharded run.
     @Test func slurmExampleScriptRuns() throws {

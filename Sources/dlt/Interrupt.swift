@@ -1,0 +1,34 @@
+import Dispatch
+import Foundation
+
+/// Ctrl-C (SIGINT) and SIGTERM as a flag that long loops check between blocks of work, so that they stop cleanly:
+/// the checkpoint written, no partial output file.
+final class Interrupt: @unchecked Sendable {
+    static let shared = Interrupt()
+    private let lock = NSLock()
+    private var raised = false
+    private var sources: [DispatchSourceSignal] = []
+
+    /// Start catching SIGINT and SIGTERM (idempotent).
+    func install() {
+        lock.lock(); defer { lock.unlock() }
+        guard sources.isEmpty else { return }
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { [weak self] in self?.raise() }
+            s.resume()
+            sources.append(s)
+        }
+    }
+
+    func raise() { lock.lock(); raised = true; lock.unlock() }
+
+    var isRaised: Bool { lock.lock(); defer { lock.unlock() }; return raised }
+}
+
+/// A run stopped by Ctrl-C: exit status 130, the message says what was saved.
+struct Interrupted: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
