@@ -63,3 +63,25 @@ public struct SampledNetwork: Sendable {
         return outs
     }
 }
+
+/// A NaN or Inf in a sampled network's computation, named by the quantity, the layer and the network where it first
+/// appeared (so that an exploding spec is reported at its cause, not at some later linear-algebra call).
+public struct NonFiniteValue: Error, CustomStringConvertible {
+    public let quantity: String
+    public let layer: Int?
+    public let network: Int
+    public init(quantity: String, layer: Int?, network: Int) { self.quantity = quantity; self.layer = layer; self.network = network }
+    public var description: String {
+        "non-finite value (NaN or Inf) in \(quantity)\(layer.map { " of layer \($0)" } ?? "") of network \(network): "
+            + "the activations overflowed — lower C_W or the depth (the spec is deep in the exploding phase), or check the inputs"
+    }
+}
+
+extension SampledNetwork {
+    /// Throw `NonFiniteValue` at the first layer whose preactivations are not finite.
+    public func checkFinite(_ preactivations: [Matrix]) throws {
+        for (l, z) in preactivations.enumerated() where !z.isFinite {
+            throw NonFiniteValue(quantity: "the preactivations z", layer: l + 1, network: index)
+        }
+    }
+}

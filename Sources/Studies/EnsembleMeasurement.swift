@@ -72,6 +72,10 @@ public struct EnsembleMeasurement: Sendable {
         let rows = try Ensemble.map(spec: spec, seed: seed, indices: indices, workers: workers) { net -> ([Double], [[Double]]) in
             let pass = try net.backward(x, component: 0)
             let (zs, errors) = pass
+            try net.checkFinite(zs)
+            for (l, e) in errors.enumerated() where !e.isFinite {
+                throw NonFiniteValue(quantity: "the backpropagated errors ∂z^(L)/∂z", layer: l + 1, network: net.index)
+            }
             let z = zs.last!
             let width = Double(z.cols)
             var values: [Double] = []
@@ -86,6 +90,7 @@ public struct EnsembleMeasurement: Sendable {
                 } }
             }
             let h = try net.empiricalNTK(x, backward: pass)
+            guard h.isFinite else { throw NonFiniteValue(quantity: "the empirical NTK", layer: nil, network: net.index) }
             for (a, b) in pairs { values.append(h[a, b]) }
             let g = try Matrix.product(errors[0], net.layers[0].weights)
             for d in 0..<n { values.append(g.row(d).reduce(0) { $0 + $1 * $1 }) }
@@ -101,6 +106,9 @@ public struct EnsembleMeasurement: Sendable {
             if withTensors {
                 let t = try net.differentialNTKTensors(x)
                 values += t.p + t.q + t.r + t.s + t.t + t.u
+            }
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw NonFiniteValue(quantity: "measured statistic #\(bad) (products of the outputs, NTK or derivatives)", layer: nil, network: net.index)
             }
             counter.tick()
             return (values, (0..<z.cols).map { i in (0..<n).map { z[$0, i] } })

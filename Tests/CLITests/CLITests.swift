@@ -289,6 +289,16 @@ func workspace() throws -> URL {
         #expect(a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($0)) })
     }
 
+    /// An exploding spec is reported where the overflow first appears (layer and quantity), not deep inside a later
+    /// linear-algebra call.
+    @Test func overflowIsReportedAtItsLayer() throws {
+        let w = try workspace()
+        let r = try DLT.run(["ensemble", "--activation", "relu", "--depth", "6", "--width", "16", "--cw", "1e200", "--cb", "0",
+                             "--inputs", w.appendingPathComponent("X.csv").path, "--networks", "20", "--output", w.appendingPathComponent("e.json").path])
+        #expect(r.status != 0 && r.stderr.contains("preactivations z of layer 4 of network 0"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: w.appendingPathComponent("e.json").path))
+    }
+
     @Test(arguments: [(["--networks", "0"], "--networks"), (["--shard", "3/2"], "--shard"), (["--width", "0"], "width")])
     func badInputIsRejected(_ extra: [String], _ message: String) throws {
         let w = try workspace()
