@@ -39,13 +39,41 @@ extension StudyRunner {
         return (json, CSV.format(m, header: ["scheme", "optimizer", "width", "layer", "gradient_rms", "update_rms_step1"]))
     }
 
-    static func record(_ s: TransferStudy) -> (JSONValue, String) {
-        let runs = JSONValue.array(s.outcomes.map { o in
+    static func runs(_ outcomes: [TransferStudy.Outcome]) -> JSONValue {
+        .array(outcomes.map { o in
             .object([("scheme", .string(o.point.scheme.rawValue)), ("optimizer", .string(o.point.optimizer.rawValue)),
                      ("width", .int(o.point.width)), ("log2_learning_rate", .number(o.point.log2Rate)), ("seed", .int(o.point.seed)),
                      ("steps", .array(o.steps.map { .int($0) })), ("train_loss", .vector(o.trainLoss)),
                      ("test_loss", .number(o.testLoss)), ("test_accuracy", .number(o.testAccuracy)), ("diverged", .bool(o.diverged))])
         })
+    }
+
+    /// The outcomes written by `runs` (a checkpoint); nil if any entry is malformed.
+    static func outcomes(_ v: JSONValue?) -> [TransferStudy.Outcome]? {
+        guard case .array(let items)? = v else { return nil }
+        var out: [TransferStudy.Outcome] = []
+        for item in items {
+            func num(_ k: String) -> Double? {
+                switch item[k] { case .number(let x)?: return x; case .int(let i)?: return Double(i); case .null?: return .infinity; default: return nil }
+            }
+            func nums(_ k: String) -> [Double]? {
+                guard case .array(let a)? = item[k] else { return nil }
+                return a.map { if case .number(let x) = $0 { return x }; if case .int(let i) = $0 { return Double(i) }; return .nan }
+            }
+            guard case .string(let scheme)? = item["scheme"], let sc = WidthScheme(rawValue: scheme),
+                  case .string(let opt)? = item["optimizer"], let op = WidthOptimizer(rawValue: opt),
+                  let width = num("width"), let rate = num("log2_learning_rate"), let seed = num("seed"),
+                  let steps = nums("steps"), let loss = nums("train_loss"), let testLoss = num("test_loss"),
+                  let accuracy = num("test_accuracy"), case .bool(let diverged)? = item["diverged"] else { return nil }
+            out.append(TransferStudy.Outcome(point: .init(scheme: sc, optimizer: op, width: Int(width), log2Rate: rate, seed: Int(seed)),
+                                              steps: steps.map { Int($0) }, trainLoss: loss, testLoss: testLoss, testAccuracy: accuracy,
+                                              diverged: diverged))
+        }
+        return out
+    }
+
+    static func record(_ s: TransferStudy) -> (JSONValue, String) {
+        let runs = runs(s.outcomes)
         let optima = JSONValue.array(s.optima.map { o in
             .object([("scheme", .string(o.scheme.rawValue)), ("optimizer", .string(o.optimizer.rawValue)), ("width", .int(o.width)),
                      ("best_log2_learning_rate", .number(o.log2Rate)), ("train_loss", .number(o.loss)), ("test_accuracy", .number(o.testAccuracy))])

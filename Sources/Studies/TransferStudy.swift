@@ -57,6 +57,10 @@ public struct TransferStudy: Sendable {
         public var steps: [Int], trainLoss: [Double]
         public var testLoss: Double, testAccuracy: Double
         public var diverged: Bool
+        public init(point: Point, steps: [Int], trainLoss: [Double], testLoss: Double, testAccuracy: Double, diverged: Bool) {
+            self.point = point; self.steps = steps; self.trainLoss = trainLoss
+            self.testLoss = testLoss; self.testAccuracy = testAccuracy; self.diverged = diverged
+        }
         /// The final training loss (+∞ when diverged).
         public var finalLoss: Double { diverged ? .infinity : (trainLoss.last ?? .infinity) }
     }
@@ -109,17 +113,44 @@ public struct TransferStudy: Sendable {
         return Outcome(point: p, steps: h.steps, trainLoss: h.loss, testLoss: testLoss, testAccuracy: accuracy, diverged: h.diverged)
     }
 
-    /// Run the whole sweep (or the points `shard` selects: point i goes to shard i mod K).
-    public static func run(_ c: Config, shard: (index: Int, count: Int) = (0, 1)) throws -> TransferStudy {
+    /// Thrown when `shouldStop` asks the sweep to stop between blocks (Ctrl-C); the outcomes so far were handed to
+    /// `saved`.
+    public struct Stopped: Error, CustomStringConvertible {
+        public let done: Int, total: Int
+        public var description: String { "the sweep stopped after \(done) of \(total) points" }
+    }
+
+    /// Run the whole sweep (or the points `shard` selects: point i goes to shard i mod K). Points already in `completed`
+    /// (a checkpoint) are not run again; the rest run in blocks of a few points, and after each block `saved` gets
+    /// every outcome so far (to write a checkpoint) and `shouldStop` may end the sweep (`Stopped`). Outcomes come back
+    /// in point order, so a resumed sweep equals an uninterrupted one.
+    public static func run(_ c: Config, shard: (index: Int, count: Int) = (0, 1), completed: [Outcome] = [],
+                           saved: (([Outcome]) throws -> Void)? = nil, shouldStop: (() -> Bool)? = nil) throws -> TransferStudy {
         let data = try digitsSplit()
         let all = points(c)
         let mine = all.indices.filter { $0 % shard.count == shard.index }.map { all[$0] }
+        let mineSet = Set(mine)
+        var done = Dictionary(completed.filter { mineSet.contains($0.point) }.map { ($0.point, $0) }, uniquingKeysWith: { a, _ in a })
+        let todo = mine.filter { done[$0] == nil }
         // Points in parallel, one BLAS thread each (the products are small: two points at once beat one point on two
         // BLAS threads). Every point is computed the same way whatever the split.
         BLAS.setThreads(1)
         defer { BLAS.setThreads(ProcessInfo.processInfo.activeProcessorCount) }
-        let outcomes = try mine.concurrentMap { try run($0, config: c, data: data) }
-        return TransferStudy(config: c, outcomes: outcomes, trainSize: data.x.rows, testSize: data.xTest.rows)
+        let block = 4 * ProcessInfo.processInfo.activeProcessorCount
+        for start in stride(from: 0, to: todo.count, by: block) {
+            let results = try Array(todo[start..<min(start + block, todo.count)]).concurrentMap { try run($0, config: c, data: data) }
+            for r in results { done[r.point] = r }
+            let soFar = mine.compactMap { done[$0] }
+            try saved?(soFar)
+            if start + block < todo.count, shouldStop?() == true { throw Stopped(done: soFar.count, total: mine.count) }
+        }
+        return TransferStudy(config: c, outcomes: mine.compactMap { done[$0] }, trainSize: data.x.rows, testSize: data.xTest.rows)
+    }
+
+    /// A fingerprint of the sweep's configuration (checkpoints of another sweep are refused).
+    public static func fingerprint(_ c: Config) -> String {
+        let rates = c.optimizers.map { "\($0.rawValue):\((c.log2Rates[$0] ?? []).map { String($0) }.joined(separator: ","))" }.joined(separator: ";")
+        return "widths=\(c.widths) rates=\(rates) seeds=\(c.seeds) steps=\(c.steps) batch=\(c.batchSize) schemes=\(c.schemes.map(\.rawValue)) depth=\(c.depth) checkpoints=\(c.checkpoints)"
     }
 
     /// Seed-averaged final training loss per learning rate for one (scheme, optimizer, width), in grid order

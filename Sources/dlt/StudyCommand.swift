@@ -22,8 +22,26 @@ struct StudyCommand: ParsableCommand {
     @Option(help: "Directory for the files (created if missing).")
     var output: String = "study"
 
+    @Option(help: "transfer: save the sweep's finished points to this file after each block of points and on Ctrl-C.")
+    var checkpoint: String?
+
+    @Flag(help: "transfer: continue the sweep saved in --checkpoint (the result equals an uninterrupted sweep).")
+    var resume = false
+
     func run() throws {
-        let paths = try StudyRunner.run(name, quick: quick, directory: output)
+        if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE (the file to continue from)") }
+        var cp: StudyRunner.Checkpoint? = nil
+        if let checkpoint {
+            Interrupt.shared.install()
+            cp = StudyRunner.Checkpoint(path: checkpoint, resume: resume, shouldStop: { Interrupt.shared.isRaised })
+        }
+        let paths: [String]
+        do {
+            paths = try StudyRunner.run(name, quick: quick, directory: output, checkpoint: cp)
+        } catch let stopped as TransferStudy.Stopped {
+            FileHandle.standardError.write(Data("dlt study: interrupted, \(stopped.done) of \(stopped.total) points saved in \(checkpoint ?? "") (continue with --resume)\n".utf8))
+            throw ExitCode(130)
+        }
         FileHandle.standardError.write(Data("wrote \(paths.joined(separator: ", "))\n".utf8))
     }
 }

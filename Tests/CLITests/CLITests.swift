@@ -535,6 +535,26 @@ func flatten(_ v: Any) -> [Double] {
             #expect(csv.split(separator: "\n").count >= 2 && !csv.hasPrefix("#"), "\(name): CSV needs a header row and data")
             _ = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: dir + "/" + name + ".json")))
         }
+        // The transfer sweep with a checkpoint, interrupted after its first block and resumed: the same JSON and CSV.
+        let cp = w.appendingPathComponent("transfer-cp.json").path, resumedDir = w.appendingPathComponent("transfer-resumed").path
+        let p = Process()
+        p.executableURL = DLT.binary
+        p.arguments = ["study", "transfer", "--quick", "--output", resumedDir, "--checkpoint", cp]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let start = Date()
+        while !FileManager.default.fileExists(atPath: cp) && p.isRunning && Date().timeIntervalSince(start) < 60 { usleep(5000) }
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130 && !FileManager.default.fileExists(atPath: resumedDir + "/transfer.json"))
+        let resumed = try DLT.run(["study", "transfer", "--quick", "--output", resumedDir, "--checkpoint", cp, "--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        for file in ["transfer.json", "transfer.csv"] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: resumedDir + "/" + file))
+                    == Data(contentsOf: URL(fileURLWithPath: w.appendingPathComponent("transfer").path + "/" + file)), "\(file)")
+        }
+        let wrong = try DLT.run(["study", "lazy", "--quick", "--output", w.appendingPathComponent("x").path, "--checkpoint", cp])
+        #expect(wrong.status != 0 && wrong.stderr.contains("transfer sweep"))
         for name in ["nonsense"] {
             let bad = try DLT.run(["study", name, "--output", w.appendingPathComponent(name).path])
             #expect(bad.status != 0 && bad.stderr.contains(name))
