@@ -20,8 +20,12 @@ run: build
 	$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)/dlt report --output $(REPORT_DIR)
 	@echo "open $(REPORT_DIR)/index.html"
 
+# With Open MPI installed (scripts/setup.sh installs it), the MPI build of dlt goes to .build-mpi and the 2- and 3-rank
+# tests run against it (Tests/CLITests: MPITests); the plain build never needs MPI.
 test: setup
+	if command -v mpicc >/dev/null 2>&1; then DEEPTHEORY_MPI=1 $(SWIFT) build $(BUILD_FLAGS) --build-path .build-mpi --product dlt; fi
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+	if command -v mpicc >/dev/null 2>&1; then export DLT_MPI_BINARY="$$(DEEPTHEORY_MPI=1 $(SWIFT) build $(BUILD_FLAGS) --build-path .build-mpi --show-bin-path)/dlt"; fi; \
 	$(SWIFT) test $(BUILD_FLAGS)
 
 # The readers' mutation fuzzer (Tests/DataIOTests/FuzzTests.swift) at length; `make test` runs 1500 mutants per reader.
@@ -33,4 +37,4 @@ bench: build
 	bash bench/run.sh "$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)"
 
 clean:
-	rm -rf .build $(REPORT_DIR)
+	rm -rf .build .build-mpi $(REPORT_DIR)

@@ -22,6 +22,14 @@ let blasDependency: [Target.Dependency] = []
 let blasLinker: [LinkerSetting] = [.linkedFramework("Accelerate")]
 #endif
 
+// The optional MPI build (issue 7): DEEPTHEORY_MPI=1 swift build … links Open MPI (libopenmpi-dev) into dlt, so that
+// `mpirun -np K dlt ensemble|study transfer …` splits the work across ranks. The plain build needs no MPI.
+let withMPI = Context.environment["DEEPTHEORY_MPI"] == "1"
+let mpiTargets: [Target] = withMPI ? [
+    .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+    .target(name: "MPISupport", dependencies: ["CMPI"]),
+] : []
+
 let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
@@ -33,7 +41,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
-    targets: blasTargets + [
+    targets: blasTargets + mpiTargets + [
         .target(name: "Linalg", dependencies: blasDependency, linkerSettings: blasLinker),
         .target(name: "Gaussian", dependencies: ["Linalg"]),
         .target(name: "Architecture", dependencies: ["Gaussian"]),
@@ -62,7 +70,7 @@ let package = Package(
         .executableTarget(name: "dlt", dependencies: [
             "DeepTheory",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ] + (withMPI ? ["MPISupport"] : []), swiftSettings: withMPI ? [.define("DEEPTHEORY_MPI")] : []),
         .executableTarget(name: "dlt-bench", dependencies: ["DeepTheory"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "GaussianTests", dependencies: ["Gaussian"]),

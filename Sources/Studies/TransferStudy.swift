@@ -147,6 +147,13 @@ public struct TransferStudy: Sendable {
         return TransferStudy(config: c, outcomes: mine.compactMap { done[$0] }, trainSize: data.x.rows, testSize: data.xTest.rows)
     }
 
+    /// The sweep assembled from outcomes computed elsewhere (other processes or ranks), in point order.
+    public static func assemble(_ c: Config, outcomes: [Outcome]) throws -> TransferStudy {
+        let data = try digitsSplit()
+        let byPoint = Dictionary(outcomes.map { ($0.point, $0) }, uniquingKeysWith: { a, _ in a })
+        return TransferStudy(config: c, outcomes: points(c).compactMap { byPoint[$0] }, trainSize: data.x.rows, testSize: data.xTest.rows)
+    }
+
     /// A fingerprint of the sweep's configuration (checkpoints of another sweep are refused).
     public static func fingerprint(_ c: Config) -> String {
         let rates = c.optimizers.map { "\($0.rawValue):\((c.log2Rates[$0] ?? []).map { String($0) }.joined(separator: ","))" }.joined(separator: ";")

@@ -1,6 +1,9 @@
 import ArgumentParser
 import DeepTheory
 import Foundation
+#if DEEPTHEORY_MPI
+import MPISupport
+#endif
 
 struct EnsembleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,6 +44,16 @@ struct EnsembleCommand: ParsableCommand {
             }
             (shardIndex, shardCount) = (k, kk)
         }
+        // Under mpirun (the DEEPTHEORY_MPI build) rank r of K measures shard r/K; rank 0 sums the states and writes.
+        var ranks = 1, rank = 0
+        #if DEEPTHEORY_MPI
+        if let world = MPI.start(), world.size > 1 {
+            guard shard == nil else { throw ValidationError("under mpirun the ranks split the networks: drop --shard") }
+            guard checkpoint == nil else { throw ValidationError("--checkpoint is not available under mpirun (each rank's shard would need its own file)") }
+            (ranks, rank) = (world.size, world.rank)
+            (shardIndex, shardCount) = (world.rank, world.size)
+        }
+        #endif
         let x = try readInputs(sampling.inputs, what: "--inputs")
         var spec = try network.networkSpec(defaultOutputWidth: 0)
         if let n0 = spec.inputDimension, n0 != x.cols {
@@ -100,6 +113,21 @@ struct EnsembleCommand: ParsableCommand {
             }
         }
         bar.finish()
+        if ranks > 1 {
+            #if DEEPTHEORY_MPI
+            var (a, b, count) = (m.perNetwork.state, m.perComponent.state, [Double(m.networks)])
+            MPI.sumOntoRoot(&a)
+            MPI.sumOntoRoot(&b)
+            MPI.sumOntoRoot(&count)
+            guard rank == 0 else { return }
+            m.perNetwork = try MomentAccumulator(channels: m.perNetwork.channels, order: m.perNetwork.order, batches: m.perNetwork.batches, state: a)
+            m.perComponent = try MomentAccumulator(channels: m.perComponent.channels, order: m.perComponent.order, batches: m.perComponent.batches, state: b)
+            m.networks = Int(count[0])
+            let record = EnsembleRecord(measurement: m, seed: seed, runID: runID, shards: ["0/1"])
+            try out.emit(json: try record.json())
+            return
+            #endif
+        }
         let record = EnsembleRecord(measurement: m, seed: seed, runID: runID, shards: [shardName])
         try out.emit(json: try record.json())
     }

@@ -1,6 +1,9 @@
 import ArgumentParser
 import DeepTheory
 import Foundation
+#if DEEPTHEORY_MPI
+import MPISupport
+#endif
 
 struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,9 +38,17 @@ struct StudyCommand: ParsableCommand {
             Interrupt.shared.install()
             cp = StudyRunner.Checkpoint(path: checkpoint, resume: resume, shouldStop: { Interrupt.shared.isRaised })
         }
+        var distributed: StudyRunner.Distributed? = nil
+        #if DEEPTHEORY_MPI
+        if let world = MPI.start(), world.size > 1 {
+            guard checkpoint == nil else { throw ValidationError("--checkpoint is not available under mpirun") }
+            distributed = StudyRunner.Distributed(rank: world.rank, size: world.size, gather: MPI.gatherOntoRoot)
+        }
+        #endif
         let paths: [String]
         do {
-            paths = try StudyRunner.run(name, quick: quick, directory: output, checkpoint: cp)
+            guard let written = try StudyRunner.run(name, quick: quick, directory: output, checkpoint: cp, distributed: distributed) else { return }
+            paths = written
         } catch let stopped as TransferStudy.Stopped {
             FileHandle.standardError.write(Data("dlt study: interrupted, \(stopped.done) of \(stopped.total) points saved in \(checkpoint ?? "") (continue with --resume)\n".utf8))
             throw ExitCode(130)

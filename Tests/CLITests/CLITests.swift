@@ -562,3 +562,66 @@ func flatten(_ v: Any) -> [Double] {
         }
     }
 }
+
+/// `mpirun -np K dlt …` with the MPI build (DEEPTHEORY_MPI=1; `make test` builds it into .build-mpi when Open MPI is
+/// installed and points DLT_MPI_BINARY at it). Rank r measures shard r/K, rank 0 sums the accumulator states (MPI_Reduce)
+/// and writes the one output file.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["DLT_MPI_BINARY"] != nil, "set DLT_MPI_BINARY to the MPI build of dlt"))
+struct MPITests {
+    static func mpirun(_ ranks: Int, _ args: [String]) throws -> DLT.Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["mpirun", "-np", "\(ranks)", "--oversubscribe", ProcessInfo.processInfo.environment["DLT_MPI_BINARY"]!] + args
+        p.environment = ProcessInfo.processInfo.environment.merging(["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+                                                                      "OMPI_MCA_btl_vader_single_copy_mechanism": "none"]) { $1 }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return DLT.Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func numbers(_ v: Any) -> [Double] {
+        if let a = v as? [Any] { return a.flatMap(numbers) }
+        if let x = v as? Double { return [x] }
+        return []
+    }
+
+    /// 2 ranks: the accumulator state equals the single process's bit for bit (each of the 32 jackknife slots gets its
+    /// networks from one rank, in the same order); 3 ranks: to 1e-12. Only one output file, no temporary left.
+    @Test(arguments: [2, 3])
+    func ensembleAcrossRanks(ranks: Int) throws {
+        let w = try workspace()
+        let args = ["ensemble", "--activation", "tanh", "--depth", "3", "--width", "32", "--cw", "1", "--cb", "0",
+                    "--inputs", w.appendingPathComponent("X.csv").path, "--networks", "300", "--seed", "5"]
+        let single = w.appendingPathComponent("single.json").path, multi = w.appendingPathComponent("mpi.json").path
+        #expect(try DLT.run(args + ["--output", single]).status == 0)
+        let r = try Self.mpirun(ranks, args + ["--output", multi])
+        #expect(r.status == 0, "\(r.stderr)")
+        let a = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: single))) as! [String: Any]
+        let b = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: multi))) as! [String: Any]
+        #expect(b["networks"] as? Int == 300)
+        let sa = Self.numbers((a["state"] as! [String: Any])["per_network"]!), sb = Self.numbers((b["state"] as! [String: Any])["per_network"]!)
+        #expect(sa.count == sb.count && sa.count > 0)
+        if ranks == 2 { #expect(sa == sb, "2 ranks: the same bits") }
+        #expect(zip(sa, sb).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($0)) })
+        for key in ["nngp", "ntk_mean", "ntk_variance", "vertex"] {
+            #expect(zip(Self.numbers(a[key]!), Self.numbers(b[key]!)).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($0)) }, "\(key)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: w.path).filter { $0.contains(".tmp-") }.isEmpty)
+    }
+
+    /// The transfer sweep split across 2 ranks and gathered on rank 0: the same JSON and CSV bytes as one process.
+    @Test func transferAcrossRanks() throws {
+        let w = try workspace()
+        let one = w.appendingPathComponent("one").path, two = w.appendingPathComponent("two").path
+        #expect(try DLT.run(["study", "transfer", "--quick", "--output", one]).status == 0)
+        let r = try Self.mpirun(2, ["study", "transfer", "--quick", "--output", two])
+        #expect(r.status == 0, "\(r.stderr)")
+        for file in ["transfer.json", "transfer.csv"] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: one + "/" + file)) == Data(contentsOf: URL(fileURLWithPath: two + "/" + file)), "\(file)")
+        }
+    }
+}
