@@ -37,7 +37,7 @@ extension ScaleInvariantExact {
     /// from the moments (κ₄ = m₄ − 3m₂², κ₆ = m₆ − 15m₄m₂ + 30m₂³, κ₈ = m₈ − 28m₆m₂ − 35m₄² + 420m₄m₂² − 630m₂⁴).
     /// nil unless σ is scale-invariant and every C_b is 0.
     public static func normalizedCumulants(spec: NetworkSpec) -> [Double]? {
-        guard let s = spec.activation.slopes, spec.cb.allSatisfy({ $0 == 0 }) else { return nil }
+        guard spec.activation.slopes != nil, spec.cb.allSatisfy({ $0 == 0 }) else { return nil }
         let ratio = varianceMomentRatios(spec: spec, upTo: 4)
         // Moments of z in units of E[z²]^k: (2k − 1)!! ratio_k.
         let m2 = ratio[1], m4 = 3 * ratio[2], m6 = 15 * ratio[3], m8 = 105 * ratio[4]

@@ -57,7 +57,7 @@ public enum FiniteWidthRecord {
             do {
                 ntk[a, b] += try corrections[offPairs.firstIndex { $0 == (a, b) }!].get() / nPrev
                 ntk[b, a] = ntk[a, b]
-            } catch is TwoInputNTKError {
+            } catch {
                 uncorrected.append("(\(a),\(b))")
             }
         } }
