@@ -38,8 +38,9 @@ enum TransferSection {
         }
         let rows = c.optimizers.flatMap { o in c.schemes.map { scheme -> [String] in
             let opt = c.widths.map { w in s.optima.first { $0.scheme == scheme && $0.optimizer == o && $0.width == w } }
-            return [scheme.displayName, optimizerName(o)] + opt.map { $0.map { "2^\(Int($0.log2Rate)) (\(String(format: "%.3f", $0.loss)), \(String(format: "%.1f%%", 100 * $0.testAccuracy)))" } ?? "—" }
-                + [String(format: "%+.0f", s.optimumShift(scheme, o))]
+            return [scheme.displayName, optimizerName(o)]
+                + opt.map { $0.map { "2^\(Int($0.log2Rate)) → \(String(format: "%.1f", $0.interpolatedLog2Rate)) (\(String(format: "%.3f", $0.loss)), \(String(format: "%.1f%%", 100 * $0.testAccuracy)))" } ?? "—" }
+                + [String(format: "%+.1f", s.optimumShift(scheme, o))]
         } }
         page.section("Learning-rate transfer across width", id: "transfer",
                      intro: """
@@ -48,7 +49,9 @@ enum TransferSection {
                      and \(s.testSize) test images, cross-entropy), widths \(c.widths.map(String.init).joined(separator: ", ")), learning rates \
                      on a log₂ grid, \(c.seeds) seed\(c.seeds == 1 ? "" : "s") per point, \(c.steps) steps of minibatch \(c.batchSize), in SP and in μP with base width \
                      \(c.baseWidth) (where the two are the same network). The table gives the best rate per width (and its loss and test \
-                     accuracy) and how many octaves it moves from the smallest to the largest width.
+                     accuracy), with the vertex of a parabola through log loss at it and its two neighbours (a continuous estimate of \
+                     the optimum: the grid's argmin jumps between neighbours where the curve is flat), and how many octaves the \
+                     estimate moves from the smallest to the largest width.
                      """,
                      "<div class=\"grid\">" + panels + "</div>"
                      + table(["scheme", "optimizer"] + c.widths.map { "best η, n = \($0) (loss, test acc.)" } + ["shift (octaves)"], rows,

@@ -76,7 +76,7 @@ extension StudyRunner {
         let runs = runs(s.outcomes)
         let optima = JSONValue.array(s.optima.map { o in
             .object([("scheme", .string(o.scheme.rawValue)), ("optimizer", .string(o.optimizer.rawValue)), ("width", .int(o.width)),
-                     ("best_log2_learning_rate", .number(o.log2Rate)), ("train_loss", .number(o.loss)), ("test_accuracy", .number(o.testAccuracy))])
+                     ("best_log2_learning_rate", .number(o.log2Rate)), ("interpolated_log2_learning_rate", .number(o.interpolatedLog2Rate)), ("train_loss", .number(o.loss)), ("test_accuracy", .number(o.testAccuracy))])
         })
         let shifts = JSONValue.array(s.config.schemes.flatMap { sc in s.config.optimizers.map { o in
             .object([("scheme", .string(sc.rawValue)), ("optimizer", .string(o.rawValue)), ("octaves", .number(s.optimumShift(sc, o)))])

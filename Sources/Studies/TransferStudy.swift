@@ -68,7 +68,12 @@ public struct TransferStudy: Sendable {
     /// Per (scheme, optimizer, width): the learning rate with the lowest seed-averaged final training loss.
     public struct Optimum: Sendable {
         public var scheme: WidthScheme, optimizer: WidthOptimizer, width: Int
+        /// The grid rate with the lowest loss, its loss and test accuracy.
         public var log2Rate: Double, loss: Double, testAccuracy: Double
+        /// The vertex of the parabola through log loss at the best grid rate and its two neighbours (the grid rate
+        /// itself at an edge of the grid or when the neighbours are missing): a continuous estimate of the optimum,
+        /// steadier than the grid's argmin where the curve is flat near its minimum.
+        public var interpolatedLog2Rate: Double
     }
 
     public var config: Config
@@ -173,15 +178,27 @@ public struct TransferStudy: Sendable {
 
     public var optima: [Optimum] {
         config.schemes.flatMap { s in config.optimizers.flatMap { o in config.widths.compactMap { w -> Optimum? in
-            guard let best = lossCurve(s, o, width: w).filter({ $0.loss.isFinite }).min(by: { $0.loss < $1.loss }) else { return nil }
-            return Optimum(scheme: s, optimizer: o, width: w, log2Rate: best.log2Rate, loss: best.loss, testAccuracy: best.accuracy)
+            let curve = lossCurve(s, o, width: w)
+            guard let i = curve.indices.filter({ curve[$0].loss.isFinite }).min(by: { curve[$0].loss < curve[$1].loss }) else { return nil }
+            var vertex = curve[i].log2Rate
+            if i > 0, i + 1 < curve.count, curve[i - 1].loss.isFinite, curve[i + 1].loss.isFinite {
+                let (x0, x1, x2) = (curve[i - 1].log2Rate, curve[i].log2Rate, curve[i + 1].log2Rate)
+                let (y0, y1, y2) = (Foundation.log(curve[i - 1].loss), Foundation.log(curve[i].loss), Foundation.log(curve[i + 1].loss))
+                // Vertex of the parabola through three points (x1 is the lowest, so the parabola opens upward).
+                let num = (x1 - x0) * (x1 - x0) * (y1 - y2) - (x1 - x2) * (x1 - x2) * (y1 - y0)
+                let den = (x1 - x0) * (y1 - y2) - (x1 - x2) * (y1 - y0)
+                if den != 0 { vertex = min(max(x1 - 0.5 * num / den, x0), x2) }
+            }
+            return Optimum(scheme: s, optimizer: o, width: w, log2Rate: curve[i].log2Rate, loss: curve[i].loss,
+                           testAccuracy: curve[i].accuracy, interpolatedLog2Rate: vertex)
         } } }
     }
 
-    /// How far the optimum moves from the smallest to the largest width, in octaves (log₂ of the rate ratio).
+    /// How far the optimum moves from the smallest to the largest width, in octaves (log₂ of the rate ratio), between
+    /// the interpolated optima.
     public func optimumShift(_ s: WidthScheme, _ o: WidthOptimizer) -> Double {
         let opt = optima.filter { $0.scheme == s && $0.optimizer == o }
         guard let first = opt.min(by: { $0.width < $1.width }), let last = opt.max(by: { $0.width < $1.width }) else { return .nan }
-        return last.log2Rate - first.log2Rate
+        return last.interpolatedLog2Rate - first.interpolatedLog2Rate
     }
 }
