@@ -21,6 +21,12 @@ public struct TrainingRun: Sendable {
     public var testOutputs: Matrix
     /// ‖Ĥ_T − Ĥ_0‖_F/‖Ĥ_0‖_F on the training inputs (output component 0; 0 for the linearized model).
     public var ntkChange: Double
+
+    public init(trainLoss: [Double], testOutputs: Matrix, ntkChange: Double) {
+        self.trainLoss = trainLoss
+        self.testOutputs = testOutputs
+        self.ntkChange = ntkChange
+    }
 }
 
 extension SampledNetwork {

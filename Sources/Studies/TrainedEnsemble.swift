@@ -38,13 +38,30 @@ public struct TrainedEnsemble: Sendable {
         guard steps >= 0 else { throw TrainingError.invalid("--steps must be ≥ 0, got \(steps)") }
         guard networks >= 2 else { throw TrainingError.invalid("--networks must be at least 2 (for standard errors), got \(networks)") }
         guard learningRate > 0, learningRate.isFinite else { throw TrainingError.invalid("--learning-rate must be > 0, got \(learningRate)") }
+        let runs = try trainRuns(spec: spec, train: x, targets: y, test: test, steps: steps, learningRate: learningRate, model: model,
+                                 seed: seed, indices: Array(0..<networks), progress: progress)
+        return try assemble(spec: spec, train: x, targets: y, test: test, steps: steps, learningRate: learningRate, runs: runs)
+    }
+
+    /// Train networks `indices` of the ensemble (on all cores; results in index order). Each run depends only on the
+    /// network's index, so the runs of a split ensemble (checkpoints, MPI ranks) assemble to the same result.
+    public static func trainRuns(spec: NetworkSpec, train x: Matrix, targets y: Matrix, test: Matrix, steps: Int, learningRate: Double,
+                                 model: TrainedModel, seed: UInt64, indices: [Int],
+                                 progress: (@Sendable (Int) -> Void)? = nil) throws -> [TrainingRun] {
         let spec = spec.with(inputDimension: x.cols).with(outputWidth: y.cols)
         let counter = ProgressCounter(progress)
-        let runs = try Ensemble.map(spec: spec, seed: seed, indices: Array(0..<networks)) { net -> TrainingRun in
+        return try Ensemble.map(spec: spec, seed: seed, indices: indices) { net -> TrainingRun in
             let r = try net.train(x: x, y: y, test: test, steps: steps, learningRate: learningRate, model: model)
             counter.tick()
             return r
         }
+    }
+
+    /// The ensemble's statistics from the runs of networks 0 … M − 1 (in order), beside the infinite-width theory.
+    public static func assemble(spec: NetworkSpec, train x: Matrix, targets y: Matrix, test: Matrix, steps: Int, learningRate: Double,
+                                runs: [TrainingRun]) throws -> TrainedEnsemble {
+        let spec = spec.with(inputDimension: x.cols).with(outputWidth: y.cols)
+        let networks = runs.count
         let m = Double(networks)
         var mean = Matrix(rows: test.rows, cols: y.cols)
         for r in runs { mean = mean + r.testOutputs }
@@ -70,6 +87,45 @@ public struct TrainedEnsemble: Sendable {
         return TrainedEnsemble(networks: networks, steps: steps, testMean: mean, testMeanSE: se, testCovariance: cov, trainLoss: loss,
                                ntkChange: changeMean, ntkChangeSE: changeSE, theory: theory, theoryDiscrete: discrete, stabilityBound: bound,
                                learningRate: learningRate)
+    }
+
+    /// The runs as JSON (a checkpoint or an MPI message): [{"index", "train_loss", "test_outputs", "ntk_change"}].
+    public static func encode(_ runs: [(index: Int, run: TrainingRun)]) -> JSONValue {
+        .array(runs.map { .object([("index", .int($0.index)), ("train_loss", .vector($0.run.trainLoss)),
+                                   ("test_outputs", .matrix($0.run.testOutputs)), ("ntk_change", .number($0.run.ntkChange))]) })
+    }
+
+    /// The runs written by `encode`; nil if anything is malformed.
+    public static func decode(_ v: JSONValue?) -> [(index: Int, run: TrainingRun)]? {
+        guard case .array(let items)? = v else { return nil }
+        func number(_ v: JSONValue?) -> Double? {
+            switch v { case .number(let x)?: return x; case .int(let i)?: return Double(i); case .null?: return .nan; default: return nil }
+        }
+        func numbers(_ v: JSONValue?) -> [Double]? {
+            guard case .array(let a)? = v else { return nil }
+            let out = a.compactMap { number($0) }
+            return out.count == a.count ? out : nil
+        }
+        var out: [(Int, TrainingRun)] = []
+        for item in items {
+            guard let index = number(item["index"]), let loss = numbers(item["train_loss"]), let change = number(item["ntk_change"]),
+                  case .array(let rows)? = item["test_outputs"] else { return nil }
+            let matrixRows = rows.compactMap { numbers($0) }
+            guard matrixRows.count == rows.count, let m = try? Matrix(matrixRows) else { return nil }
+            out.append((Int(index), TrainingRun(trainLoss: loss, testOutputs: m, ntkChange: change)))
+        }
+        return out
+    }
+
+    /// A fingerprint of a training ensemble's inputs (checkpoints of another run are refused).
+    public static func fingerprint(spec: NetworkSpec, train x: Matrix, targets y: Matrix, test: Matrix, steps: Int, learningRate: Double,
+                                   model: TrainedModel, seed: UInt64, networks: Int) throws -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+        func mix(_ bytes: [UInt8]) { for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 } }
+        mix(Array(try spec.toJSON()))
+        mix(Array("\(steps) \(learningRate.bitPattern) \(model.rawValue) \(seed) \(networks)".utf8))
+        for m in [x, y, test] { for v in m.storage { withUnsafeBytes(of: v.bitPattern.littleEndian) { mix(Array($0)) } } }
+        return String(h, radix: 16)
     }
 
     /// The contract keys of `dlt train`.

@@ -1,6 +1,9 @@
 import ArgumentParser
 import DeepTheory
 import Foundation
+#if DEEPTHEORY_MPI
+import MPISupport
+#endif
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,6 +40,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "What is trained: network (default), linearized or quadratic.")
     var model: String = "network"
 
+    @Option(help: "Save the finished networks' runs to this file every --checkpoint-every seconds and on Ctrl-C.")
+    var checkpoint: String?
+
+    @Option(help: "Seconds between checkpoints.")
+    var checkpointEvery: Double = 120
+
+    @Flag(help: "Continue the run saved in --checkpoint (same flags); the result equals an uninterrupted run bit for bit.")
+    var resume = false
+
     func run() throws {
         guard let trained = TrainedModel(rawValue: model.lowercased()) else {
             throw ValidationError("--model must be network, linearized or quadratic, got '\(model)'")
@@ -45,10 +57,75 @@ struct TrainCommand: ParsableCommand {
         guard steps >= 0 else { throw ValidationError("--steps must be ≥ 0, got \(steps)") }
         let spec = try network.networkSpec()
         let (x, y, xTest) = try data.read()
+        guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive") }
+        if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE (the file to continue from)") }
+        let fingerprint = try TrainedEnsemble.fingerprint(spec: spec, train: x, targets: y, test: xTest, steps: steps, learningRate: learningRate,
+                                                          model: trained, seed: seed, networks: networks)
+        func train(_ indices: [Int], progress: (@Sendable (Int) -> Void)? = nil) throws -> [(index: Int, run: TrainingRun)] {
+            let runs = try TrainedEnsemble.trainRuns(spec: spec, train: x, targets: y, test: xTest, steps: steps, learningRate: learningRate,
+                                                     model: trained, seed: seed, indices: indices, progress: progress)
+            return Array(zip(indices, runs)).map { (index: $0.0, run: $0.1) }
+        }
+        func assemble(_ done: [Int: TrainingRun]) throws {
+            let result = try TrainedEnsemble.assemble(spec: spec, train: x, targets: y, test: xTest, steps: steps, learningRate: learningRate,
+                                                      runs: (0..<networks).map { done[$0]! })
+            try out.emit(json: .object(result.json()))
+        }
+        // Under mpirun (the DEEPTHEORY_MPI build) rank r trains networks r, r+K, …; rank 0 gathers the runs and writes.
+        #if DEEPTHEORY_MPI
+        if let world = MPI.start(), world.size > 1 {
+            guard checkpoint == nil else { throw ValidationError("--checkpoint is not available under mpirun") }
+            let mine = try train(Array(stride(from: world.rank, to: networks, by: world.size)))
+            guard let parts = MPI.gatherOntoRoot(Data(TrainedEnsemble.encode(mine).serialized().utf8)) else { return }
+            var done: [Int: TrainingRun] = [:]
+            for part in parts {
+                guard let doc = try? JSONValue.parse(part), let runs = TrainedEnsemble.decode(doc) else {
+                    throw ValidationError("a rank sent unreadable training runs")
+                }
+                for r in runs { done[r.index] = r.run }
+            }
+            try assemble(done)
+            return
+        }
+        #endif
+        var done: [Int: TrainingRun] = [:]
+        if resume, let checkpoint {
+            guard let data = FileManager.default.contents(atPath: checkpoint), let doc = try? JSONValue.parse(data),
+                  case .string(let f)? = doc["fingerprint"], let runs = TrainedEnsemble.decode(doc["runs"]) else {
+                throw ValidationError("\(checkpoint) is not a dlt train checkpoint")
+            }
+            guard f == fingerprint else { throw ValidationError("\(checkpoint) is a checkpoint of another run: resume with the flags that started it") }
+            for r in runs where r.index < networks { done[r.index] = r.run }
+        }
+        func save(_ path: String) throws {
+            let runs = done.keys.sorted().map { (index: $0, run: done[$0]!) }
+            let doc = JSONValue.object([("fingerprint", .string(fingerprint)), ("runs", TrainedEnsemble.encode(runs))])
+            try AtomicFile.write(path, data: Data((doc.serialized() + "\n").utf8))
+        }
+        Interrupt.shared.install()
+        let todo = (0..<networks).filter { done[$0] == nil }
         let bar = ProgressBar(total: networks, label: "networks")
-        let result = try TrainedEnsemble.run(spec: spec, train: x, targets: y, test: xTest, steps: steps, learningRate: learningRate,
-                                             model: trained, seed: seed, networks: networks, progress: { bar.update($0) })
+        let block = 4 * ProcessInfo.processInfo.activeProcessorCount
+        var lastSave = Date()
+        for start in stride(from: 0, to: todo.count, by: block) {
+            let already = done.count
+            for r in try train(Array(todo[start..<min(start + block, todo.count)]), progress: { bar.update(already + $0) }) { done[r.index] = r.run }
+            if Interrupt.shared.isRaised && done.count < networks {
+                bar.finish()
+                if let checkpoint {
+                    try save(checkpoint)
+                    FileHandle.standardError.write(Data("dlt train: interrupted after \(done.count) of \(networks) networks; checkpoint written to \(checkpoint) (continue with --resume)\n".utf8))
+                } else {
+                    FileHandle.standardError.write(Data("dlt train: interrupted after \(done.count) of \(networks) networks; nothing written (use --checkpoint FILE to keep progress)\n".utf8))
+                }
+                throw ExitCode(130)
+            }
+            if let checkpoint, done.count < networks, Date().timeIntervalSince(lastSave) >= checkpointEvery {
+                try save(checkpoint)
+                lastSave = Date()
+            }
+        }
         bar.finish()
-        try out.emit(json: .object(result.json()))
+        try assemble(done)
     }
 }
