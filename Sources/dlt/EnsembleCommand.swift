@@ -24,16 +24,10 @@ struct EnsembleCommand: ParsableCommand {
     @Option(help: "Measure only shard k of K (networks k, k+K, …), as k/K with 0 ≤ k < K.")
     var shard: String?
 
-    @Option(help: "Save the run's state to this file every --checkpoint-every seconds and on Ctrl-C.")
-    var checkpoint: String?
-
-    @Option(help: "Seconds between checkpoints.")
-    var checkpointEvery: Double = 120
-
-    @Flag(help: "Continue the run saved in --checkpoint (same flags); the result equals an uninterrupted run bit for bit.")
-    var resume = false
+    @OptionGroup var checkpoints: CheckpointOptions
 
     func run() throws {
+        let (checkpoint, checkpointEvery, resume) = (checkpoints.checkpoint, checkpoints.checkpointEvery, checkpoints.resume)
         let (networks, seed) = (sampling.networks, sampling.seed)
         guard networks >= 2 else { throw ValidationError("--networks must be at least 2, got \(networks)") }
         var shardIndex = 0, shardCount = 1
@@ -64,8 +58,6 @@ struct EnsembleCommand: ParsableCommand {
         var m = EnsembleMeasurement(spec: spec, inputs: x.rows)
         let runID = try EnsembleRecord.runID(spec: spec, seed: seed, inputs: x)
         let shardName = "\(shardIndex)/\(shardCount)"
-        guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive") }
-        if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE (the file to continue from)") }
         var done = 0
         if resume, let checkpoint {
             let saved = try EnsembleRecord.read(path: checkpoint)

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Dispatch
 import Foundation
 
@@ -31,4 +32,21 @@ final class Interrupt: @unchecked Sendable {
 struct Interrupted: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
+}
+
+/// The checkpoint flags shared by the long commands (`dlt ensemble`, `dlt train`).
+struct CheckpointOptions: ParsableArguments {
+    @Option(help: "Save progress to this file every --checkpoint-every seconds and on Ctrl-C (then exit 130, no output file).")
+    var checkpoint: String?
+
+    @Option(help: "Seconds between checkpoints.")
+    var checkpointEvery: Double = 120
+
+    @Flag(help: "Continue the run saved in --checkpoint (same flags); the result equals an uninterrupted run bit for bit.")
+    var resume = false
+
+    func validate() throws {
+        guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive") }
+        if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE (the file to continue from)") }
+    }
 }

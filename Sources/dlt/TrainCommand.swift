@@ -40,16 +40,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "What is trained: network (default), linearized or quadratic.")
     var model: String = "network"
 
-    @Option(help: "Save the finished networks' runs to this file every --checkpoint-every seconds and on Ctrl-C.")
-    var checkpoint: String?
-
-    @Option(help: "Seconds between checkpoints.")
-    var checkpointEvery: Double = 120
-
-    @Flag(help: "Continue the run saved in --checkpoint (same flags); the result equals an uninterrupted run bit for bit.")
-    var resume = false
+    @OptionGroup var checkpoints: CheckpointOptions
 
     func run() throws {
+        let (checkpoint, checkpointEvery, resume) = (checkpoints.checkpoint, checkpoints.checkpointEvery, checkpoints.resume)
         guard let trained = TrainedModel(rawValue: model.lowercased()) else {
             throw ValidationError("--model must be network, linearized or quadratic, got '\(model)'")
         }
@@ -57,8 +51,6 @@ struct TrainCommand: ParsableCommand {
         guard steps >= 0 else { throw ValidationError("--steps must be ≥ 0, got \(steps)") }
         let spec = try network.networkSpec()
         let (x, y, xTest) = try data.read()
-        guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive") }
-        if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE (the file to continue from)") }
         let fingerprint = try TrainedEnsemble.fingerprint(spec: spec, train: x, targets: y, test: xTest, steps: steps, learningRate: learningRate,
                                                           model: trained, seed: seed, networks: networks)
         func train(_ indices: [Int], progress: (@Sendable (Int) -> Void)? = nil) throws -> [(index: Int, run: TrainingRun)] {

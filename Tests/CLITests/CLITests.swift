@@ -27,6 +27,20 @@ struct DLT {
         return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
+    /// Start `dlt args`, wait until `file` appears (the first checkpoint), send SIGINT, and return the exit status.
+    static func interrupt(_ args: [String], when file: String) throws -> Int32 {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let start = Date()
+        while !FileManager.default.fileExists(atPath: file) && p.isRunning && Date().timeIntervalSince(start) < 60 { usleep(2000) }
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
     static func json(_ r: Run) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
     }
@@ -243,17 +257,9 @@ func workspace() throws -> URL {
         let full = w.appendingPathComponent("full.json").path, out = w.appendingPathComponent("out.json").path
         let cp = w.appendingPathComponent("cp.json").path
         #expect(try DLT.run(args + ["--output", full]).status == 0)
-        let p = Process()
-        p.executableURL = DLT.binary
-        p.arguments = args + ["--output", out, "--checkpoint", cp, "--checkpoint-every", "0.001"]
-        p.standardError = FileHandle.nullDevice
-        try p.run()
         // The first checkpoint appears after the first block of 256 networks; interrupt then.
-        let start = Date()
-        while !FileManager.default.fileExists(atPath: cp) && p.isRunning && Date().timeIntervalSince(start) < 60 { usleep(5000) }
-        kill(p.processIdentifier, SIGINT)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 130, "interrupted runs exit with 130")
+        let status = try DLT.interrupt(args + ["--output", out, "--checkpoint", cp, "--checkpoint-every", "0.001"], when: cp)
+        #expect(status == 130, "interrupted runs exit with 130")
         #expect(!FileManager.default.fileExists(atPath: out), "no output file from an interrupted run")
         let resumed = try DLT.run(args + ["--output", out, "--checkpoint", cp, "--resume"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
@@ -535,16 +541,8 @@ func flatten(_ v: Any) -> [Double] {
         }
         // The transfer sweep with a checkpoint, interrupted after its first block and resumed: the same JSON and CSV.
         let cp = w.appendingPathComponent("transfer-cp.json").path, resumedDir = w.appendingPathComponent("transfer-resumed").path
-        let p = Process()
-        p.executableURL = DLT.binary
-        p.arguments = ["study", "transfer", "--quick", "--output", resumedDir, "--checkpoint", cp]
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let start = Date()
-        while !FileManager.default.fileExists(atPath: cp) && p.isRunning && Date().timeIntervalSince(start) < 60 { usleep(5000) }
-        kill(p.processIdentifier, SIGINT)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 130 && !FileManager.default.fileExists(atPath: resumedDir + "/transfer.json"))
+        let status = try DLT.interrupt(["study", "transfer", "--quick", "--output", resumedDir, "--checkpoint", cp], when: cp)
+        #expect(status == 130 && !FileManager.default.fileExists(atPath: resumedDir + "/transfer.json"))
         let resumed = try DLT.run(["study", "transfer", "--quick", "--output", resumedDir, "--checkpoint", cp, "--resume"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         for file in ["transfer.json", "transfer.csv"] {
@@ -578,16 +576,8 @@ func flatten(_ v: Any) -> [Double] {
         let full = w.appendingPathComponent("full.json").path, out = w.appendingPathComponent("out.json").path
         let cp = w.appendingPathComponent("cp.json").path
         #expect(try DLT.run(args + ["--output", full]).status == 0)
-        let p = Process()
-        p.executableURL = DLT.binary
-        p.arguments = args + ["--output", out, "--checkpoint", cp, "--checkpoint-every", "0.001"]
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let start = Date()
-        while !FileManager.default.fileExists(atPath: cp) && p.isRunning && Date().timeIntervalSince(start) < 60 { usleep(2000) }
-        kill(p.processIdentifier, SIGINT)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 130 && !FileManager.default.fileExists(atPath: out))
+        let status = try DLT.interrupt(args + ["--output", out, "--checkpoint", cp, "--checkpoint-every", "0.001"], when: cp)
+        #expect(status == 130 && !FileManager.default.fileExists(atPath: out))
         let resumed = try DLT.run(args + ["--output", out, "--checkpoint", cp, "--resume"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(contentsOf: URL(fileURLWithPath: full)))
