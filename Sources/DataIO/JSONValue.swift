@@ -29,6 +29,29 @@ public indirect enum JSONValue: Sendable, Equatable {
         try JSONDecoder().decode(JSONValue.self, from: data)
     }
 
+    /// The value as a number (`.number` or `.int`). `null`, which is how non-finite numbers are written, gives `null`
+    /// when that is given (e.g. .nan), nil otherwise; every other kind gives nil.
+    public func number(null: Double? = nil) -> Double? {
+        switch self {
+        case .number(let x): return x
+        case .int(let i): return Double(i)
+        case .null: return null
+        default: return nil
+        }
+    }
+
+    /// An array of numbers, each read as `number(null:)`; nil if this is not an array or an item is not a number.
+    public func numbers(null: Double? = nil) -> [Double]? {
+        guard case .array(let items) = self else { return nil }
+        var out: [Double] = []
+        out.reserveCapacity(items.count)
+        for item in items {
+            guard let x = item.number(null: null) else { return nil }
+            out.append(x)
+        }
+        return out
+    }
+
     public subscript(key: String) -> JSONValue? {
         if case let .object(pairs) = self { return pairs.first { $0.0 == key }?.1 }
         return nil

@@ -53,17 +53,12 @@ extension StudyRunner {
         guard case .array(let items)? = v else { return nil }
         var out: [TransferStudy.Outcome] = []
         for item in items {
-            func num(_ k: String) -> Double? {
-                switch item[k] { case .number(let x)?: return x; case .int(let i)?: return Double(i); case .null?: return .infinity; default: return nil }
-            }
-            func nums(_ k: String) -> [Double]? {
-                guard case .array(let a)? = item[k] else { return nil }
-                return a.map { if case .number(let x) = $0 { return x }; if case .int(let i) = $0 { return Double(i) }; return .nan }
-            }
+            func num(_ k: String) -> Double? { item[k]?.number() }
             guard case .string(let scheme)? = item["scheme"], let sc = WidthScheme(rawValue: scheme),
                   case .string(let opt)? = item["optimizer"], let op = WidthOptimizer(rawValue: opt),
                   let width = num("width"), let rate = num("log2_learning_rate"), let seed = num("seed"),
-                  let steps = nums("steps"), let loss = nums("train_loss"), let testLoss = num("test_loss"),
+                  let steps = item["steps"]?.numbers(), let loss = item["train_loss"]?.numbers(null: .nan),
+                  let testLoss = item["test_loss"]?.number(null: .infinity),  // +∞ when diverged, written as null
                   let accuracy = num("test_accuracy"), case .bool(let diverged)? = item["diverged"] else { return nil }
             out.append(TransferStudy.Outcome(point: .init(scheme: sc, optimizer: op, width: Int(width), log2Rate: rate, seed: Int(seed)),
                                               steps: steps.map { Int($0) }, trainLoss: loss, testLoss: testLoss, testAccuracy: accuracy,

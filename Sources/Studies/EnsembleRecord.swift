@@ -51,8 +51,8 @@ public struct EnsembleRecord: Sendable {
             return v
         }
         func numbers(_ v: JSONValue?) throws -> [Double] {
-            guard case let .array(items)? = v else { throw DataError.malformed(path: path, reason: "bad state array") }
-            return try items.map { guard case let .number(x) = $0 else { throw DataError.malformed(path: path, reason: "bad state entry") }; return x }
+            guard let x = v?.numbers() else { throw DataError.malformed(path: path, reason: "bad state array (not an array of finite numbers)") }
+            return x
         }
         guard case let .string(run) = try field("run_id"), case let .string(seedText) = try field("seed"), let seed = UInt64(seedText),
               case let .number(nInputs) = try field("inputs_count"), case let .number(networks) = try field("networks"),

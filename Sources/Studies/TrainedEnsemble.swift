@@ -98,19 +98,12 @@ public struct TrainedEnsemble: Sendable {
     /// The runs written by `encode`; nil if anything is malformed.
     public static func decode(_ v: JSONValue?) -> [(index: Int, run: TrainingRun)]? {
         guard case .array(let items)? = v else { return nil }
-        func number(_ v: JSONValue?) -> Double? {
-            switch v { case .number(let x)?: return x; case .int(let i)?: return Double(i); case .null?: return .nan; default: return nil }
-        }
-        func numbers(_ v: JSONValue?) -> [Double]? {
-            guard case .array(let a)? = v else { return nil }
-            let out = a.compactMap { number($0) }
-            return out.count == a.count ? out : nil
-        }
         var out: [(Int, TrainingRun)] = []
         for item in items {
-            guard let index = number(item["index"]), let loss = numbers(item["train_loss"]), let change = number(item["ntk_change"]),
-                  case .array(let rows)? = item["test_outputs"] else { return nil }
-            let matrixRows = rows.compactMap { numbers($0) }
+            // Non-finite numbers are written as null: they come back as NaN (a diverged loss, an unmeasured NTK change).
+            guard let index = item["index"]?.number(), let loss = item["train_loss"]?.numbers(null: .nan),
+                  let change = item["ntk_change"]?.number(null: .nan), case .array(let rows)? = item["test_outputs"] else { return nil }
+            let matrixRows = rows.compactMap { $0.numbers(null: .nan) }
             guard matrixRows.count == rows.count, let m = try? Matrix(matrixRows) else { return nil }
             out.append((Int(index), TrainingRun(trainLoss: loss, testOutputs: m, ntkChange: change)))
         }
