@@ -131,47 +131,20 @@ extension ScaledMLP {
             }
             let step = Double(t + 1)
             let c1 = 1 / (1 - Foundation.pow(0.9, step)), c2 = 1 / (1 - Foundation.pow(0.999, step))
+            // Muon orthogonalizes the weight matrices and takes Adam for the biases; the others are elementwise.
+            let elementwise: ElementwiseRule = o.optimizer == .sgd ? .sgd : (o.optimizer == .sign ? .sign : .adam)
             for l in 0..<depth {
                 let rw = o.learningRate * rules[l].weightRate, rb = o.learningRate * rules[l].biasRate
-                switch o.optimizer {
-                case .sgd:
-                    weights[l].storage.withUnsafeMutableBufferPointer { w in
-                        gw[l].storage.withUnsafeBufferPointer { g in for k in 0..<w.count { w[k] -= rw * g[k] } }
-                    }
-                    for j in biases[l].indices { biases[l][j] -= rb * gb[l][j] }
-                case .sign:
-                    weights[l].storage.withUnsafeMutableBufferPointer { w in for k in w.indices { w[k] -= rw * Self.sign(gw[l].storage[k]) } }
-                    for j in biases[l].indices { biases[l][j] -= rb * Self.sign(gb[l][j]) }
-                case .adam, .muon:
-                    if o.optimizer == .adam {
-                        let g = gw[l].storage
-                        weights[l].storage.withUnsafeMutableBufferPointer { w in
-                            m1w[l].storage.withUnsafeMutableBufferPointer { m in
-                                m2w[l].storage.withUnsafeMutableBufferPointer { v in
-                                    g.withUnsafeBufferPointer { gp in
-                                        for k in 0..<w.count {
-                                            m[k] = 0.9 * m[k] + 0.1 * gp[k]
-                                            v[k] = 0.999 * v[k] + 0.001 * gp[k] * gp[k]
-                                            w[k] -= rw * (m[k] * c1) / ((v[k] * c2).squareRoot() + 1e-8)
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    } else {
-                        m1w[l] = 0.95 * m1w[l] + gw[l]
-                        let nesterov = gw[l] + 0.95 * m1w[l]
-                        let orth = try SteepestDescent.newtonSchulz(nesterov, iterations: 5, quintic: true)
-                        let scale = rw * max(1, Double(weights[l].rows) / Double(weights[l].cols)).squareRoot()
-                        weights[l] = weights[l] + (-scale) * orth
-                    }
-                    for j in biases[l].indices {
-                        let g = gb[l][j]
-                        m1b[l][j] = 0.9 * m1b[l][j] + 0.1 * g
-                        m2b[l][j] = 0.999 * m2b[l][j] + 0.001 * g * g
-                        biases[l][j] -= rb * (m1b[l][j] * c1) / ((m2b[l][j] * c2).squareRoot() + 1e-8)
-                    }
+                if o.optimizer == .muon {
+                    m1w[l] = 0.95 * m1w[l] + gw[l]
+                    let nesterov = gw[l] + 0.95 * m1w[l]
+                    let orth = try SteepestDescent.newtonSchulz(nesterov, iterations: 5, quintic: true)
+                    let scale = rw * max(1, Double(weights[l].rows) / Double(weights[l].cols)).squareRoot()
+                    weights[l] = weights[l] + (-scale) * orth
+                } else {
+                    Self.step(&weights[l].storage, gw[l].storage, rate: rw, rule: elementwise, m: &m1w[l].storage, v: &m2w[l].storage, c1: c1, c2: c2)
                 }
+                Self.step(&biases[l], gb[l], rate: rb, rule: o.optimizer == .muon ? .adam : elementwise, m: &m1b[l], v: &m2b[l], c1: c1, c2: c2)
             }
             try observe?(t + 1, self)
             if (t + 1) % o.recordEvery == 0 || t + 1 == o.steps {
@@ -188,6 +161,32 @@ extension ScaledMLP {
     }
 
     @inline(__always) static func sign(_ v: Double) -> Double { v > 0 ? 1 : (v < 0 ? -1 : 0) }
+
+    enum ElementwiseRule { case sgd, sign, adam }
+
+    /// One elementwise step on parameters p with gradient g at `rate`: p −= rate·g (sgd), rate·sign(g) (sign), or
+    /// Adam's rate·m̂/(√v̂ + 10⁻⁸) with β = (0.9, 0.999), updating the moments m, v (bias corrections c1, c2).
+    static func step(_ p: inout [Double], _ g: [Double], rate: Double, rule: ElementwiseRule, m: inout [Double], v: inout [Double],
+                     c1: Double, c2: Double) {
+        p.withUnsafeMutableBufferPointer { w in
+            g.withUnsafeBufferPointer { gp in
+                switch rule {
+                case .sgd: for k in 0..<w.count { w[k] -= rate * gp[k] }
+                case .sign: for k in 0..<w.count { w[k] -= rate * sign(gp[k]) }
+                case .adam:
+                    m.withUnsafeMutableBufferPointer { mp in
+                        v.withUnsafeMutableBufferPointer { vp in
+                            for k in 0..<w.count {
+                                mp[k] = 0.9 * mp[k] + 0.1 * gp[k]
+                                vp[k] = 0.999 * vp[k] + 0.001 * gp[k] * gp[k]
+                                w[k] -= rate * (mp[k] * c1) / ((vp[k] * c2).squareRoot() + 1e-8)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// Rows of step `step`'s minibatch: a partial Fisher–Yates shuffle driven by Philox keyed by (seed, step).
     static func batchRows(n: Int, batch: Int, seed: UInt64, step: Int) -> [Int] {
