@@ -27,7 +27,7 @@ struct EnsembleCommand: ParsableCommand {
     @OptionGroup var checkpoints: CheckpointOptions
 
     func run() throws {
-        let (checkpoint, checkpointEvery, resume) = (checkpoints.checkpoint, checkpoints.checkpointEvery, checkpoints.resume)
+        let (checkpoint, resume) = (checkpoints.checkpoint, checkpoints.resume)
         let (networks, seed) = (sampling.networks, sampling.seed)
         guard networks >= 2 else { throw ValidationError("--networks must be at least 2, got \(networks)") }
         var shardIndex = 0, shardCount = 1
@@ -89,20 +89,7 @@ struct EnsembleCommand: ParsableCommand {
             let offset = done
             try m.run(x: x, seed: seed, indices: Array(indices[done..<end])) { bar.update(offset + $0) }
             done = end
-            if Interrupt.shared.isRaised {
-                bar.finish()
-                if let checkpoint {
-                    try save(checkpoint)
-                    FileHandle.standardError.write(Data("dlt ensemble: interrupted after \(done) of \(indices.count) networks; checkpoint written to \(checkpoint) (continue with --resume)\n".utf8))
-                } else {
-                    FileHandle.standardError.write(Data("dlt ensemble: interrupted after \(done) of \(indices.count) networks; nothing written (use --checkpoint FILE to keep progress)\n".utf8))
-                }
-                throw ExitCode(130)
-            }
-            if let checkpoint, done < indices.count, Date().timeIntervalSince(lastSave) >= checkpointEvery {
-                try save(checkpoint)
-                lastSave = Date()
-            }
+            try checkpoints.afterBlock("ensemble", done: done, total: indices.count, lastSave: &lastSave, bar: bar, save: save)
         }
         bar.finish()
         if ranks > 1 {

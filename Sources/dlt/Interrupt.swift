@@ -50,3 +50,26 @@ struct CheckpointOptions: ParsableArguments {
         if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE (the file to continue from)") }
     }
 }
+
+extension CheckpointOptions {
+    /// Between blocks of networks: on Ctrl-C with networks left, write the checkpoint (if any), say what was kept and
+    /// exit with status 130; otherwise save when --checkpoint-every seconds have passed since `lastSave`.
+    func afterBlock(_ command: String, done: Int, total: Int, lastSave: inout Date, bar: ProgressBar,
+                    save: (String) throws -> Void) throws {
+        guard done < total else { return }
+        if Interrupt.shared.isRaised {
+            bar.finish()
+            if let checkpoint {
+                try save(checkpoint)
+                FileHandle.standardError.write(Data("dlt \(command): interrupted after \(done) of \(total) networks; checkpoint written to \(checkpoint) (continue with --resume)\n".utf8))
+            } else {
+                FileHandle.standardError.write(Data("dlt \(command): interrupted after \(done) of \(total) networks; nothing written (use --checkpoint FILE to keep progress)\n".utf8))
+            }
+            throw ExitCode(130)
+        }
+        if let checkpoint, Date().timeIntervalSince(lastSave) >= checkpointEvery {
+            try save(checkpoint)
+            lastSave = Date()
+        }
+    }
+}

@@ -43,7 +43,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var checkpoints: CheckpointOptions
 
     func run() throws {
-        let (checkpoint, checkpointEvery, resume) = (checkpoints.checkpoint, checkpoints.checkpointEvery, checkpoints.resume)
+        let (checkpoint, resume) = (checkpoints.checkpoint, checkpoints.resume)
         guard let trained = TrainedModel(rawValue: model.lowercased()) else {
             throw ValidationError("--model must be network, linearized or quadratic, got '\(model)'")
         }
@@ -102,20 +102,7 @@ struct TrainCommand: ParsableCommand {
         for start in stride(from: 0, to: todo.count, by: block) {
             let already = done.count
             for r in try train(Array(todo[start..<min(start + block, todo.count)]), progress: { bar.update(already + $0) }) { done[r.index] = r.run }
-            if Interrupt.shared.isRaised && done.count < networks {
-                bar.finish()
-                if let checkpoint {
-                    try save(checkpoint)
-                    FileHandle.standardError.write(Data("dlt train: interrupted after \(done.count) of \(networks) networks; checkpoint written to \(checkpoint) (continue with --resume)\n".utf8))
-                } else {
-                    FileHandle.standardError.write(Data("dlt train: interrupted after \(done.count) of \(networks) networks; nothing written (use --checkpoint FILE to keep progress)\n".utf8))
-                }
-                throw ExitCode(130)
-            }
-            if let checkpoint, done.count < networks, Date().timeIntervalSince(lastSave) >= checkpointEvery {
-                try save(checkpoint)
-                lastSave = Date()
-            }
+            try checkpoints.afterBlock("train", done: done.count, total: networks, lastSave: &lastSave, bar: bar, save: save)
         }
         bar.finish()
         try assemble(done)
