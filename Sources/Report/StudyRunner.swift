@@ -51,7 +51,7 @@ public enum StudyRunner {
                 }
                 return o
             }
-            return try TransferStudy.assemble(c, outcomes: all)
+            return mine.assembled(with: all)
         }
         guard let checkpoint else { return try TransferStudy.run(c) }
         let fingerprint = TransferStudy.fingerprint(c)

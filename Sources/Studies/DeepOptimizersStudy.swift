@@ -35,8 +35,6 @@ public struct DeepOptimizersStudy: Sendable {
             n.weights[l] = 5 * n.weights[l]
             return n
         }
-        var yTest = Matrix(rows: data.xTest.rows, cols: 10)
-        for (i, c) in data.labelsTest.enumerated() { yTest[i, c] = 1 }
         let results = try WidthOptimizer.allCases.map { opt -> Result in
             func train(_ r: Double, scaleFirst: Bool, sizes: Bool) throws -> (ScaledMLP, WidthTrainingHistory, [(Double, Double, Double)]) {
                 var net = try start(opt, scaleFirst: scaleFirst)
@@ -63,9 +61,8 @@ public struct DeepOptimizersStudy: Sendable {
             let (b, hb, _) = try train(best, scaleFirst: false, sizes: false)
             let fa = try a.outputs(data.xTest), fb = try b.outputs(data.xTest)
             func rms(_ v: [Double]) -> Double { (v.reduce(0) { $0 + $1 * $1 } / Double(max(v.count, 1))).squareRoot() }
-            let correct = data.labelsTest.enumerated().filter { i, c in (0..<10).max { fa[i, $0] < fa[i, $1] }! == c }.count
             return Result(optimizer: opt, log2Rate: best, steps: ha.steps, lossA: ha.loss, lossB: hb.loss,
-                          testAccuracyA: Double(correct) / Double(fa.rows), functionGap: rms((fa - fb).storage) / rms(fa.storage),
+                          testAccuracyA: TransferStudy.accuracy(fa, labels: data.labelsTest), functionGap: rms((fa - fb).storage) / rms(fa.storage),
                           updateSizes: sizes.map { (l2: $0.0, max: $0.1, spectral: $0.2) })
         }
         return DeepOptimizersStudy(results: results, width: width, depth: depth, steps: steps, batchSize: batch)

@@ -80,18 +80,30 @@ public struct TransferStudy: Sendable {
     public var outcomes: [Outcome]
     public var trainSize: Int, testSize: Int
 
+    /// The digits split used here and by `DeepOptimizersStudy`.
+    public typealias DigitsSplit = (x: Matrix, y: Matrix, xTest: Matrix, yTest: Matrix, labelsTest: [Int])
+
     /// The digits split used here: every sixth image is a test image (299), the rest train (1498); rows scaled to
-    /// |x|²/n₀ = 1; targets one-hot.
-    public static func digitsSplit() throws -> (x: Matrix, y: Matrix, xTest: Matrix, labelsTest: [Int]) {
+    /// |x|²/n₀ = 1; targets one-hot (train and test).
+    public static func digitsSplit() throws -> DigitsSplit {
         let d = try Datasets.digits()
         let x = Datasets.normalizeRows(d.inputs)
         var train: [[Double]] = [], test: [[Double]] = [], yTrain: [Int] = [], yTest: [Int] = []
         for i in 0..<x.rows {
             if i % 6 == 5 { test.append(x.row(i)); yTest.append(d.labels[i]) } else { train.append(x.row(i)); yTrain.append(d.labels[i]) }
         }
-        var y = Matrix(rows: yTrain.count, cols: 10)
-        for (i, c) in yTrain.enumerated() { y[i, c] = 1 }
-        return (try Matrix(train), y, try Matrix(test), yTest)
+        func oneHot(_ labels: [Int]) -> Matrix {
+            var m = Matrix(rows: labels.count, cols: 10)
+            for (i, c) in labels.enumerated() { m[i, c] = 1 }
+            return m
+        }
+        return (try Matrix(train), oneHot(yTrain), try Matrix(test), oneHot(yTest), yTest)
+    }
+
+    /// The fraction of rows of `outputs` (logits) whose largest entry is at the row's label.
+    public static func accuracy(_ outputs: Matrix, labels: [Int]) -> Double {
+        let correct = labels.enumerated().filter { i, c in (0..<outputs.cols).max { outputs[i, $0] < outputs[i, $1] }! == c }.count
+        return Double(correct) / Double(outputs.rows)
     }
 
     public static func points(_ c: Config) -> [Point] {
@@ -100,7 +112,7 @@ public struct TransferStudy: Sendable {
     }
 
     /// Train one point of the sweep (the network of `seed` is the same for every learning rate).
-    public static func run(_ p: Point, config c: Config, data: (x: Matrix, y: Matrix, xTest: Matrix, labelsTest: [Int])) throws -> Outcome {
+    public static func run(_ p: Point, config c: Config, data: DigitsSplit) throws -> Outcome {
         var net = try ScaledMLP(scheme: p.scheme, depth: c.depth, inputDimension: data.x.cols, width: p.width, outputWidth: 10,
                                 baseWidth: c.baseWidth, activation: .relu, cw: [Double](repeating: 2, count: c.depth - 1) + [1], cb: [0],
                                 optimizer: p.optimizer, seed: UInt64(100 + p.seed))
@@ -110,10 +122,8 @@ public struct TransferStudy: Sendable {
         var testLoss = Double.infinity, accuracy = 0.0
         if !h.diverged {
             let f = try net.outputs(data.xTest)
-            var yt = Matrix(rows: f.rows, cols: 10)
-            for (i, c) in data.labelsTest.enumerated() { yt[i, c] = 1 }
-            testLoss = WidthLoss.crossEntropy.valueAndCotangent(f, yt, weights: nil, count: f.rows).0
-            accuracy = Double(data.labelsTest.enumerated().filter { i, c in (0..<10).max { f[i, $0] < f[i, $1] }! == c }.count) / Double(f.rows)
+            testLoss = WidthLoss.crossEntropy.valueAndCotangent(f, data.yTest, weights: nil, count: f.rows).0
+            accuracy = Self.accuracy(f, labels: data.labelsTest)
         }
         return Outcome(point: p, steps: h.steps, trainLoss: h.loss, testLoss: testLoss, testAccuracy: accuracy, diverged: h.diverged)
     }
@@ -152,11 +162,10 @@ public struct TransferStudy: Sendable {
         return TransferStudy(config: c, outcomes: mine.compactMap { done[$0] }, trainSize: data.x.rows, testSize: data.xTest.rows)
     }
 
-    /// The sweep assembled from outcomes computed elsewhere (other processes or ranks), in point order.
-    public static func assemble(_ c: Config, outcomes: [Outcome]) throws -> TransferStudy {
-        let data = try digitsSplit()
-        let byPoint = Dictionary(outcomes.map { ($0.point, $0) }, uniquingKeysWith: { a, _ in a })
-        return TransferStudy(config: c, outcomes: points(c).compactMap { byPoint[$0] }, trainSize: data.x.rows, testSize: data.xTest.rows)
+    /// The sweep `part` (this process's shard) completed with outcomes computed elsewhere (other ranks), in point order.
+    public func assembled(with outcomes: [Outcome]) -> TransferStudy {
+        let byPoint = Dictionary((self.outcomes + outcomes).map { ($0.point, $0) }, uniquingKeysWith: { a, _ in a })
+        return TransferStudy(config: config, outcomes: Self.points(config).compactMap { byPoint[$0] }, trainSize: trainSize, testSize: testSize)
     }
 
     /// A fingerprint of the sweep's configuration (checkpoints of another sweep are refused).
