@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "GaussianTests", dependencies: ["Gaussian"]),
         .testTarget(name: "InfiniteWidthTests", dependencies: ["InfiniteWidth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CriticalityTests", dependencies: ["Criticality"]),
-        .testTarget(name: "DataIOTests", dependencies: ["DataIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DataIOTests", dependencies: ["DataIO", "Architecture"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
         .testTarget(name: "FiniteWidthTests", dependencies: ["FiniteWidth", "SampledNetworks", "Statistics", "Studies"]),

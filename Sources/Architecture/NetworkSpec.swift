@@ -43,11 +43,21 @@ public struct NetworkSpec: Sendable, Equatable {
     /// parameterization depend on it).
     public static let defaultWidth = 512
 
+    /// The largest depth a spec may have (per-layer arrays are allocated from the depth, so a corrupted file with
+    /// depth 10¹⁸ must be refused, not allocated).
+    public static let maxDepth = 1_000_000
+
+    static func checkDepth(_ depth: Int) throws(SpecError) {
+        guard depth >= 1 else { throw .invalid("depth must be at least 1 (number of weight layers), got \(depth)") }
+        guard depth <= maxDepth else { throw .invalid("depth \(depth) is larger than the supported \(maxDepth) layers") }
+    }
+
     /// A spec with uniform hyperparameters. `lambdaB`/`lambdaW` default to neural-tangents' choice:
     /// `cb`/`cw` in the ntk parameterization, 1 (raw-parameter learning rate) in the standard one.
     public init(inputDimension: Int? = nil, depth: Int, width: Int = NetworkSpec.defaultWidth, outputWidth: Int = 1,
                 activation: Activation, cb: Double, cw: Double, lambdaB: Double? = nil, lambdaW: Double? = nil,
                 parameterization: Parameterization = .ntk) throws(SpecError) {
+        try Self.checkDepth(depth)
         try self.init(inputDimension: inputDimension, depth: depth,
                       hiddenWidths: [Int](repeating: width, count: max(depth - 1, 0)), outputWidth: outputWidth,
                       activation: activation, cb: [Double](repeating: cb, count: max(depth, 0)),
@@ -61,7 +71,7 @@ public struct NetworkSpec: Sendable, Equatable {
     public init(inputDimension: Int? = nil, depth: Int, hiddenWidths: [Int], outputWidth: Int = 1,
                 activation: Activation, cb: [Double], cw: [Double], lambdaB: [Double]? = nil, lambdaW: [Double]? = nil,
                 parameterization: Parameterization = .ntk) throws(SpecError) {
-        guard depth >= 1 else { throw .invalid("depth must be at least 1 (number of weight layers), got \(depth)") }
+        try Self.checkDepth(depth)
         func layers(_ v: [Double], _ name: String) throws(SpecError) -> [Double] {
             if v.count == 1 { return [Double](repeating: v[0], count: depth) }
             guard v.count == depth else { throw .invalid("\(name) has \(v.count) values; give 1 or depth = \(depth)") }

@@ -25,6 +25,7 @@ extension NetworkSpec: Codable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         let depth = try c.decode(Int.self, forKey: .depth)
+        try NetworkSpec.checkDepth(depth)
         var widths: [Int]
         if let w = try c.decodeIfPresent([Int].self, forKey: .widths) {
             widths = w

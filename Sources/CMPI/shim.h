@@ -7,3 +7,4 @@ static inline MPI_Datatype dt_double(void) { return MPI_DOUBLE; }
 static inline MPI_Datatype dt_byte(void) { return MPI_BYTE; }
 static inline MPI_Datatype dt_long(void) { return MPI_LONG; }
 static inline MPI_Op dt_sum(void) { return MPI_SUM; }
+static inline MPI_Op dt_min(void) { return MPI_MIN; }

@@ -12,19 +12,35 @@ public final class TiledArrayFile {
         public init(name: String, rows: Int, cols: Int) { self.name = name; self.rows = rows; self.cols = cols }
     }
 
-    let path: String, temporary: String
+    let path: String
+    /// The file being filled (next to `path`, renamed to it by `finish`).
+    public let temporaryPath: String
     let members: [Member]
     let isZip: Bool
     let fd: Int32
     /// Per member: offset of its local zip header (zip only), of its .npy header, of its first payload byte.
     var localOffsets: [UInt64] = [], headerOffsets: [UInt64] = [], payloadOffsets: [UInt64] = []
     var headers: [Data] = []
-    var localHeaderSizes: [Int] = []
     var finished = false
+    /// The file's full size.
+    let size: UInt64
 
-    /// Lay out `members` in a temporary file next to `path` (.npz: a zip of NAME.npy members; otherwise one .npy
-    /// and exactly one member).
-    public init(path: String, members: [Member]) throws(DataError) {
+    /// Lay out `members` in a new temporary file next to `path` (.npz: a zip of NAME.npy members; otherwise one .npy
+    /// and exactly one member). `temporary` names it (in `path`'s directory, so that the rename is atomic); by default
+    /// a hidden name with the process id.
+    public convenience init(path: String, members: [Member], temporary: String? = nil) throws(DataError) {
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let name = temporary ?? (dir + "/." + URL(fileURLWithPath: path).lastPathComponent + ".tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        try self.init(path: path, members: members, temporary: name, create: true)
+    }
+
+    /// Continue filling a temporary file laid out by `init(path:members:temporary:)` for the same members — by another
+    /// process (an MPI rank writing its tiles, or a resumed run). Its size and array headers must match the layout.
+    public convenience init(attaching temporary: String, path: String, members: [Member]) throws(DataError) {
+        try self.init(path: path, members: members, temporary: temporary, create: false)
+    }
+
+    init(path: String, members: [Member], temporary: String, create: Bool) throws(DataError) {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
         var isDir: ObjCBool = false
@@ -36,30 +52,49 @@ public final class TiledArrayFile {
         guard members.allSatisfy({ $0.rows > 0 && $0.cols > 0 }) else { throw .unsupported(path: path, reason: "empty array") }
         self.path = path
         self.members = members
-        temporary = dir + "/." + url.lastPathComponent + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        fd = open(temporary, O_RDWR | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw .unwritable(path: path, reason: String(cString: strerror(errno))) }
+        temporaryPath = temporary
         var offset: UInt64 = 0
+        var prefixes: [Data] = []
         for m in members {
             let header = NPY.header(rows: m.rows, cols: m.cols)
             let payload = UInt64(header.count) + UInt64(m.rows) * UInt64(m.cols) * 8
             localOffsets.append(offset)
-            var local = Data()
-            if isZip {
-                local = Self.localHeader(name: m.name, crc: 0, size: payload)
-                localHeaderSizes.append(local.count)
-            }
+            let local = isZip ? Self.localHeader(name: m.name, crc: 0, size: payload) : Data()
             headers.append(header)
+            prefixes.append(local + header)
             headerOffsets.append(offset + UInt64(local.count))
             payloadOffsets.append(offset + UInt64(local.count) + UInt64(header.count))
-            do { try pwriteAll(local + header, at: offset) } catch { close(fd); unlink(temporary); throw error }
             offset += UInt64(local.count) + payload
         }
-        // Size the file now (sparse until written), so a full disk shows up before hours of work where possible.
-        if ftruncate(fd, off_t(offset)) != 0 {
-            let reason = String(cString: strerror(errno))
-            close(fd); unlink(temporary)
-            throw .unwritable(path: path, reason: reason)
+        size = offset
+        if create {
+            fd = open(temporary, O_RDWR | O_CREAT | O_TRUNC, 0o644)
+            guard fd >= 0 else { finished = true; throw .unwritable(path: path, reason: String(cString: strerror(errno))) }
+            // Failures below remove the file here; `finished` keeps deinit from closing the descriptor again.
+            do {
+                for (k, prefix) in prefixes.enumerated() { try pwriteAll(prefix, at: localOffsets[k]) }
+            } catch { close(fd); unlink(temporaryPath); finished = true; throw error }
+            // Size the file now (sparse until written), so a full disk shows up before hours of work where possible.
+            if ftruncate(fd, off_t(offset)) != 0 {
+                let reason = String(cString: strerror(errno))
+                close(fd); unlink(temporaryPath); finished = true
+                throw .unwritable(path: path, reason: reason)
+            }
+        } else {
+            fd = open(temporary, O_RDWR)
+            guard fd >= 0 else { finished = true; throw .unreadable(path: temporary, reason: String(cString: strerror(errno))) }
+            var st = stat()
+            var matches = fstat(fd, &st) == 0 && UInt64(st.st_size) == offset
+            for (k, header) in headers.enumerated() where matches {
+                var back = [UInt8](repeating: 0, count: header.count)
+                let n = back.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, header.count, off_t(headerOffsets[k])) }
+                matches = n == header.count && Data(back) == header
+            }
+            guard matches else {
+                close(fd)
+                finished = true
+                throw .malformed(path: temporary, reason: "not the partial file of these arrays (size or array header differs)")
+            }
         }
     }
 
@@ -128,16 +163,31 @@ public final class TiledArrayFile {
         }
         if fsync(fd) != 0 || close(fd) != 0 {
             let reason = String(cString: strerror(errno))
-            unlink(temporary)
+            unlink(temporaryPath)
             finished = true
             throw .unwritable(path: path, reason: reason)
         }
         finished = true
-        if rename(temporary, path) != 0 {
+        if rename(temporaryPath, path) != 0 {
             let reason = String(cString: strerror(errno))
-            unlink(temporary)
+            unlink(temporaryPath)
             throw .unwritable(path: path, reason: reason)
         }
+    }
+
+    /// Flush the written blocks to disk (before a checkpoint records them as done).
+    public func sync() throws(DataError) {
+        guard fsync(fd) == 0 else { throw .unwritable(path: temporaryPath, reason: String(cString: strerror(errno))) }
+    }
+
+    /// Flush and close the file, keeping the temporary file for another process (or a resumed run) to finish.
+    public func release() throws(DataError) {
+        guard !finished else { return }
+        finished = true
+        let ok = fsync(fd) == 0
+        let reason = ok ? "" : String(cString: strerror(errno))
+        close(fd)
+        guard ok else { throw .unwritable(path: temporaryPath, reason: reason) }
     }
 
     /// Remove the temporary file (nothing is left at `path`).
@@ -145,7 +195,7 @@ public final class TiledArrayFile {
         guard !finished else { return }
         finished = true
         close(fd)
-        unlink(temporary)
+        unlink(temporaryPath)
     }
 
     /// CRC-32 of `count` bytes from `offset`, read in 16 MiB pieces.

@@ -94,10 +94,10 @@ public enum InfiniteWidth {
         }
     }
 
-    /// Layer 1 from the Gram matrix G = x·x′/n₀ (one DSYRK/DGEMM), in parallel over rows.
+    /// Layer 1 from the Gram matrix G = x·x′/n₀ (`Matrix.reproducibleProduct`: the same bits for any thread count),
+    /// in parallel over rows.
     static func firstLayer(spec: NetworkSpec, x1: Matrix, x2: Matrix, symmetric: Bool, n0: Double) throws -> KernelState {
-        var gram = symmetric ? x1.gram(scale: 1 / n0, upperOnly: true) : try Matrix.product(x1, x2, transposeB: true)
-        if !symmetric { for k in 0..<gram.storage.count { gram.storage[k] /= n0 } }
+        var gram = try Matrix.reproducibleProduct(x1, transposed: symmetric ? nil : x2, scale: 1 / n0)
         let g1 = (0..<x1.rows).map { i in x1.row(i).reduce(0.0) { $0 + $1 * $1 } / n0 }
         let g2 = symmetric ? g1 : (0..<x2.rows).map { i in x2.row(i).reduce(0.0) { $0 + $1 * $1 } / n0 }
         let rg1 = g1.map { $0.squareRoot() }, rg2 = g2.map { $0.squareRoot() }

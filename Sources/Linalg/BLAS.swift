@@ -15,6 +15,19 @@ public enum BLAS {
         #endif
     }
 
+    /// Run `body` with the BLAS library single-threaded (for work spread over the cores by the caller), then restore
+    /// the thread count it had.
+    public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
+        #if canImport(Accelerate)
+        return try body()
+        #else
+        let before = Int(openblas_get_num_threads())
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(Int32(before)) }
+        return try body()
+        #endif
+    }
+
     /// C ← α op(A) op(B) + β C on raw row-major buffers (`lda` etc. are row strides).
     @inlinable
     public static func dgemm(

@@ -49,6 +49,44 @@ extension Matrix {
     /// A · B.
     public static func * (a: Matrix, b: Matrix) throws(LinalgError) -> Matrix { try product(a, b) }
 
+    /// Rows of A per block of `reproducibleProduct`.
+    public static let reproducibleBlockRows = 128
+
+    /// α A·Bᵀ — or, with `b` nil, the upper triangle of α A·Aᵀ (the rest of the diagonal blocks is written too, the
+    /// remainder of the lower triangle is zero) — in fixed blocks of `reproducibleBlockRows` rows of A, each one
+    /// single-threaded DGEMM, the blocks spread over the cores. Every entry comes from a BLAS call of the same shape
+    /// whatever the thread count, so the result has the same bits on 1 or many threads, and in every process that
+    /// computes the same product (MPI ranks). A multi-threaded DGEMM/DSYRK splits its work by the thread count, which
+    /// changes the last bits of some entries.
+    public static func reproducibleProduct(_ a: Matrix, transposed b: Matrix? = nil, scale alpha: Double = 1) throws(LinalgError) -> Matrix {
+        let other = b ?? a
+        guard a.cols == other.cols else { throw .shapeMismatch("cannot multiply \(a.rows)×\(a.cols) by (\(other.rows)×\(other.cols))ᵀ") }
+        let (m, n, k) = (a.rows, other.rows, a.cols)
+        var c = Matrix(rows: m, cols: n)
+        if m == 0 || n == 0 || k == 0 { return c }
+        let symmetric = b == nil
+        let blocks = (m + reproducibleBlockRows - 1) / reproducibleBlockRows
+        a.storage.withUnsafeBufferPointer { pa in
+            other.storage.withUnsafeBufferPointer { pb in
+                c.storage.withUnsafeMutableBufferPointer { pc in
+                    let (sa, sb, sc) = (UnsafeMutableSendablePointer(UnsafeMutablePointer(mutating: pa.baseAddress!)),
+                                        UnsafeMutableSendablePointer(UnsafeMutablePointer(mutating: pb.baseAddress!)),
+                                        UnsafeMutableSendablePointer(pc.baseAddress!))
+                    BLAS.singleThreaded {
+                        DispatchQueue.concurrentPerform(iterations: blocks) { blk in
+                            let i0 = blk * reproducibleBlockRows, i1 = min(m, i0 + reproducibleBlockRows)
+                            let j0 = symmetric ? i0 : 0
+                            BLAS.dgemm(transA: false, transB: true, m: i1 - i0, n: n - j0, k: k, alpha: alpha,
+                                       a: sa.pointer + i0 * k, lda: k, b: sb.pointer + j0 * k, ldb: k,
+                                       beta: 0, c: sc.pointer + i0 * n + j0, ldc: n)
+                        }
+                    }
+                }
+            }
+        }
+        return c
+    }
+
     /// α A Aᵀ (symmetric rank-k update, DSYRK); both triangles filled unless `upperOnly`.
     public func gram(scale alpha: Double = 1, upperOnly: Bool = false) -> Matrix {
         let n = rows

@@ -70,4 +70,23 @@ public enum MPI {
         guard rank == 0 else { return nil }
         return (0..<Int(size)).map { Data(buffer[Int(displacements[$0])..<(Int(displacements[$0]) + counts[$0])]) }
     }
+
+    /// Rank 0's bytes on every rank (MPI_Bcast of the length, then of the bytes).
+    public static func broadcast(_ data: Data) -> Data {
+        var count = data.count
+        _ = MPI_Bcast(&count, 1, dt_long(), 0, dt_comm_world())
+        var bytes = [UInt8](repeating: 0, count: count)
+        var rank: Int32 = 0
+        MPI_Comm_rank(dt_comm_world(), &rank)
+        if rank == 0 { bytes = [UInt8](data) }
+        bytes.withUnsafeMutableBufferPointer { b in _ = MPI_Bcast(b.baseAddress, Int32(count), dt_byte(), 0, dt_comm_world()) }
+        return Data(bytes)
+    }
+
+    /// Whether `flag` is true on every rank (MPI_Allreduce with MIN); every rank gets the answer. It is also a barrier.
+    public static func all(_ flag: Bool) -> Bool {
+        var mine: Int = flag ? 1 : 0, result: Int = 0
+        _ = MPI_Allreduce(&mine, &result, 1, dt_long(), dt_min(), dt_comm_world())
+        return result == 1
+    }
 }

@@ -1,6 +1,9 @@
 import ArgumentParser
 import DeepTheory
 import Foundation
+#if DEEPTHEORY_MPI
+import MPISupport
+#endif
 
 struct KernelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,6 +13,10 @@ struct KernelCommand: ParsableCommand {
             Example: dlt kernel --activation relu --depth 3 --cw 2 --cb 0 --inputs X.csv --format json
             prints {"nngp": [[…]], "ntk": [[…]]} for the output layer (N × N; N1 × N2 with --inputs2).
             Inputs are CSV (rows = inputs, header optional), .npy or .npz.
+            Out of core: --memory 4G --output K.npz computes tiles within the budget (per process) and streams them into
+            the file; --checkpoint FILE keeps progress across Ctrl-C (--resume continues it), and under mpirun (the
+            DEEPTHEORY_MPI build) the ranks split the tiles and write into the same file, which must be on a file
+            system every rank sees.
             """
     )
 
@@ -28,10 +35,15 @@ struct KernelCommand: ParsableCommand {
     @Option(help: "Memory budget for out-of-core tiles (e.g. 4G, 512M): compute in tiles and stream into --output (.npy or .npz).")
     var memory: String?
 
+    @OptionGroup var checkpoints: CheckpointOptions
+
     func run() throws {
         let spec = try network.networkSpec()
         let x1 = try readInputs(inputs, what: "--inputs")
         let x2 = try inputs2.map { try readInputs($0, what: "--inputs2") }
+        if memory == nil && checkpoints.checkpoint != nil {
+            throw ValidationError("--checkpoint is for the out-of-core path: add --memory SIZE")
+        }
         if let memory {
             try runTiled(spec: spec, x1: x1, x2: x2, memory: memory)
             return
@@ -73,10 +85,40 @@ struct KernelCommand: ParsableCommand {
         default: throw ValidationError("--memory writes .npy or .npz, not \(fmt.rawValue)")
         }
         guard arrays.allSatisfy({ $0 == "nngp" || $0 == "ntk" }) else { throw ValidationError("--get must be nngp or ntk") }
-        let summary = try TiledKernels.write(spec: spec, x1: x1, x2: x2, arrays: arrays, path: output, memoryBudget: budget) { done, total, seconds in
-            FileHandle.standardError.write(Data("dlt kernel: tile \(done)/\(total), \(String(format: "%.1f", seconds)) s\n".utf8))
+        let plan = try TiledKernels.Plan(spec: spec, x1: x1, x2: x2, arrays: arrays, memoryBudget: budget)
+        var run = TiledKernelRun(plan: plan, path: output,
+                                 checkpoint: checkpoints.checkpoint.map { TileCheckpoint(path: $0, every: checkpoints.checkpointEvery, resume: checkpoints.resume) })
+        var label = "dlt kernel"
+        #if DEEPTHEORY_MPI
+        if let world = MPI.start(), world.size > 1 {
+            guard checkpoints.checkpoint == nil else { throw ValidationError("--checkpoint is not available under mpirun (the ranks share one partial file)") }
+            run.coordinator = MPICoordinator(rank: world.rank, size: world.size)
+            label += " (rank \(world.rank) of \(world.size))"
         }
-        FileHandle.standardError.write(Data(("dlt kernel: wrote \(output) (\(summary.rows) × \(summary.cols), \(summary.tiles) tiles of ≤ \(summary.tileSize), "
-            + "\(String(format: "%.3g", summary.entryLayersPerSecond)) entries·layers/s)\n").utf8))
+        #endif
+        Interrupt.shared.install()
+        run.shouldStop = { Interrupt.shared.isRaised }
+        let summary: TiledKernels.Summary?
+        do {
+            summary = try run.run { done, total, seconds in
+                FileHandle.standardError.write(Data("\(label): tile \(done)/\(total), \(String(format: "%.1f", seconds)) s\n".utf8))
+            }
+        } catch let stop as TiledRunStopped {
+            FileHandle.standardError.write(Data("\(label): interrupted: \(stop)\n".utf8))
+            throw ExitCode(130)
+        }
+        guard let summary else { return }
+        FileHandle.standardError.write(Data(("dlt kernel: wrote \(output) (\(summary.rows) × \(summary.cols), \(summary.tiles) tiles of ≤ \(summary.tileSize)"
+            + (summary.computed < summary.tiles ? ", \(summary.computed) computed after resuming" : "")
+            + ", \(String(format: "%.3g", summary.entryLayersPerSecond)) entries·layers/s)\n").utf8))
     }
 }
+
+#if DEEPTHEORY_MPI
+/// The MPI ranks as the tiled run's processes.
+struct MPICoordinator: TileCoordinator {
+    let rank: Int, size: Int
+    func broadcast(_ text: String) -> String { String(decoding: MPI.broadcast(Data(text.utf8)), as: UTF8.self) }
+    func all(_ flag: Bool) -> Bool { MPI.all(flag) }
+}
+#endif

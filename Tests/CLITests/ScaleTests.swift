@@ -30,6 +30,81 @@ import Testing
     }
 }
 
+/// `dlt kernel --memory … --checkpoint`: interrupted by SIGINT between tiles (partial file and checkpoint kept, no
+/// output), resumed to the bytes of an uninterrupted run; the checkpoint is removed once the output exists.
+@Suite struct KernelCheckpointTests {
+    /// 2000 inputs in 64 × 64 tiles (the smallest budget): 528 tiles of a GELU network, ≈ 2 s.
+    static func args(_ w: URL) throws -> [String] {
+        let x = w.appendingPathComponent("many.csv")
+        var text = ""
+        for i in 0..<2000 {
+            let row: [String] = (0..<5).map { (j: Int) -> String in String(format: "%.6f", sin(Double(7 * i + 3 * j + 1))) }
+            text += row.joined(separator: ",") + "\n"
+        }
+        try text.write(to: x, atomically: true, encoding: .utf8)
+        return ["kernel", "--activation", "gelu", "--depth", "6", "--cw", "1.5", "--cb", "0.1", "--inputs", x.path, "--memory", "128K"]
+    }
+
+    @Test func interruptAndResume() throws {
+        let w = try workspace()
+        let args = try Self.args(w)
+        let full = w.appendingPathComponent("full.npz").path, out = w.appendingPathComponent("out.npz").path
+        let cp = w.appendingPathComponent("k.ckpt").path
+        #expect(try DLT.run(args + ["--output", full]).status == 0)
+        let status = try DLT.interrupt(args + ["--output", out, "--checkpoint", cp, "--checkpoint-every", "0.001"], when: cp)
+        #expect(status == 130 && !FileManager.default.fileExists(atPath: out))
+        #expect(FileManager.default.fileExists(atPath: w.appendingPathComponent(".out.npz.partial").path))
+        let other = try DLT.run(args.map { $0 == "1.5" ? "1.6" : $0 } + ["--output", out, "--checkpoint", cp, "--resume"])
+        #expect(other.status != 0 && other.stderr.contains("another kernel computation"), "\(other.stderr)")
+        let resumed = try DLT.run(args + ["--output", out, "--checkpoint", cp, "--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("computed after resuming"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(contentsOf: URL(fileURLWithPath: full)))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: w.path).filter { $0.hasPrefix(".") || $0.hasSuffix(".ckpt") }.isEmpty)
+        // Ctrl-C without a checkpoint: nothing at all is left.
+        let plain = w.appendingPathComponent("plain.npz").path
+        let started = Date()
+        let p = Process()
+        p.executableURL = DLT.binary
+        p.arguments = args + ["--output", plain]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        while Date().timeIntervalSince(started) < 0.5 && p.isRunning { usleep(2000) }
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130 || p.terminationStatus == 0)
+        let left = try FileManager.default.contentsOfDirectory(atPath: w.path)
+        #expect(left.filter { $0.hasPrefix(".") }.isEmpty && left.contains("plain.npz") == (p.terminationStatus == 0))
+    }
+}
+
+/// The kernel path's bits do not depend on the BLAS thread count (the input Gram matrix is computed in fixed blocks,
+/// `Matrix.reproducibleProduct`; a multi-threaded DGEMM splits by thread count and changed the last bits of 1 entry
+/// in 2500 at N = 4096): in memory and out of core, 1 and 2 OpenBLAS threads write the same bytes.
+@Suite struct KernelThreadTests {
+    /// 600 inputs of dimension 40: large enough for OpenBLAS to thread the Gram product.
+    static func args(_ w: URL) throws -> [String] {
+        let x = w.appendingPathComponent("wide.csv")
+        var text = ""
+        for i in 0..<600 {
+            let row: [String] = (0..<40).map { (j: Int) -> String in String(format: "%.7f", cos(Double(5 * i + 11 * j + 2))) }
+            text += row.joined(separator: ",") + "\n"
+        }
+        try text.write(to: x, atomically: true, encoding: .utf8)
+        return ["kernel", "--activation", "relu", "--depth", "4", "--cw", "2", "--cb", "0.05", "--inputs", x.path]
+    }
+
+    @Test(arguments: [["--format", "npz"], ["--memory", "4M"]])
+    func sameBytesForOneAndTwoThreads(mode: [String]) throws {
+        let w = try workspace()
+        let args = try Self.args(w) + mode
+        let one = w.appendingPathComponent("one.npz").path, two = w.appendingPathComponent("two.npz").path
+        #expect(try DLT.run(args + ["--output", one], environment: ["OPENBLAS_NUM_THREADS": "1"]).status == 0)
+        #expect(try DLT.run(args + ["--output", two], environment: ["OPENBLAS_NUM_THREADS": "2"]).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: one)) == Data(contentsOf: URL(fileURLWithPath: two)))
+    }
+}
+
 /// `mpirun -np K dlt …` with the MPI build (DEEPTHEORY_MPI=1; `make test` builds it into .build-mpi when Open MPI is
 /// installed and points DLT_MPI_BINARY at it). Rank r measures shard r/K, rank 0 sums the accumulator states (MPI_Reduce)
 /// and writes the one output file.
@@ -101,5 +176,25 @@ struct MPITests {
         for file in ["transfer.json", "transfer.csv"] {
             #expect(try Data(contentsOf: URL(fileURLWithPath: one + "/" + file)) == Data(contentsOf: URL(fileURLWithPath: two + "/" + file)), "\(file)")
         }
+    }
+
+    /// dlt kernel --memory across 2 ranks (tiles r, r + 2, … written by each rank into rank 0's file): the same bytes
+    /// as one process, and no temporary file left.
+    @Test func kernelAcrossRanks() throws {
+        let w = try workspace()
+        let args = try KernelCheckpointTests.args(w)
+        let one = w.appendingPathComponent("one.npz").path, two = w.appendingPathComponent("two.npz").path
+        #expect(try DLT.run(args + ["--output", one]).status == 0)
+        let r = try Self.mpirun(2, args + ["--output", two])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("rank 1 of 2"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: one)) == Data(contentsOf: URL(fileURLWithPath: two)))
+        // Tiles of 362 on 600 wide inputs: each tile's Gram product is large enough to be threaded.
+        let wide = try KernelThreadTests.args(w) + ["--memory", "4M"]
+        let (a, b) = (w.appendingPathComponent("a.npz").path, w.appendingPathComponent("b.npz").path)
+        #expect(try DLT.run(wide + ["--output", a]).status == 0)
+        #expect(try Self.mpirun(2, wide + ["--output", b]).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: a)) == Data(contentsOf: URL(fileURLWithPath: b)))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: w.path).filter { $0.hasPrefix(".") }.isEmpty)
     }
 }

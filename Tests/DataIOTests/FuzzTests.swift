@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import Architecture
 @testable import DataIO
 @testable import Linalg
 
-/// Mutation fuzzing of the readers (CSV, .npy, .npz, JSON): valid files are truncated, bit-flipped, spliced, have
+/// Mutation fuzzing of the readers (CSV, .npy, .npz, JSON, network spec JSON): valid files are truncated, bit-flipped, spliced, have
 /// bytes inserted or numbers replaced, and each mutant must be either read or rejected with an error — never a crash
 /// (which would end the test process) and never a hang (each read is timed). Deterministic: mutant i of reader r comes
 /// from SplitMix64 seeded with (r, i). `make test` runs FUZZ_ITERATIONS = 1500 per reader (default); `make fuzz` runs
@@ -97,5 +98,23 @@ import Testing
         let seeds = [Data(#"{"depth": 3, "width": 64, "activation": "tanh", "cb": [0.1, 0.2, 0.3], "cw": 1.5, "input_dim": 4}"#.utf8),
                      Data(JSONValue.object([("nngp", .matrix(Self.matrix)), ("n", .int(3))]).serialized(pretty: true).utf8)]
         _ = Self.fuzz("JSON", reader: 4, seeds: seeds) { d in _ = try JSONValue.parse(d) }
+    }
+
+    /// The network spec loader (`--spec FILE`): every mutant is a valid spec (which survives a JSON round trip) or a
+    /// `SpecError` naming the problem. It found that "depth": 399999999 (digits inserted into a depth) allocated
+    /// per-layer arrays of that length before any check; depths above `NetworkSpec.maxDepth` are now refused first.
+    @Test func specReader() {
+        let seeds = [Data(#"{"depth": 3, "width": 64, "activation": "tanh", "cb": [0.1, 0.2, 0.3], "cw": 1.5, "input_dim": 4}"#.utf8),
+                     Data(#"{"depth": 4, "widths": [8, 16, 8], "output_width": 2, "activation": "relu", "cb": 0, "cw": 2, "lambda_b": 1, "lambda_w": [1, 1, 1, 0.5], "parameterization": "standard"}"#.utf8),
+                     Data(#"{"depth": 1, "activation": "erf", "cb": 0.3, "cw": 1.2}"#.utf8),
+                     Data(#"{"depth": 2, "width": 5, "activation": "leaky_relu:0.1", "cb": 0, "cw": 1.98}"#.utf8)]
+        let r = Self.fuzz("spec", reader: 5, seeds: seeds) { d in
+            let spec = try NetworkSpec.fromJSON(d)
+            try spec.validate()
+            #expect(spec.depth >= 1 && spec.depth <= NetworkSpec.maxDepth)
+            let again = try NetworkSpec.fromJSON(try spec.toJSON())
+            #expect(try again.toJSON() == spec.toJSON(), "a loaded spec must survive a round trip")
+        }
+        #expect(r.read > 0, "some mutants (a changed digit) are still valid specs")
     }
 }

@@ -8,7 +8,8 @@ import Testing
 
 /// The reproducibility matrix (issue 7): the same seed gives the same bits whatever the thread count and however the
 /// ensemble is split into shards; merged statistics of K shards equal one run to 1e-12 (only the order of the sums
-/// differs). (1 vs 2 threads for the whole accumulator: `ensembleStateIsIndependentOfThreadCount`; MPI ranks: not built.)
+/// differs). (1 vs 2 threads for the whole accumulator: `ensembleStateIsIndependentOfThreadCount`; 1 vs 2 and 3 MPI ranks, and the
+/// kernel path's thread and rank independence: CLITests/ScaleTests.swift.)
 @Suite struct ReproducibilityTests {
     static let spec = try! NetworkSpec(inputDimension: 3, depth: 3, width: 16, outputWidth: 8, activation: .tanh, cb: 0.1, cw: 1.5)
     static let x = try! Matrix([[1.0, 0.5, -0.3], [0.2, -1.0, 0.7]])

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Linalg
 
@@ -23,6 +24,27 @@ import Testing
         #expect(g[0, 1] == g[1, 0])
         #expect(abs(g[0, 1] - 0.5 * (0 - 2 + 6)) < 1e-15)
         #expect(abs(g[0, 0] - 7) < 1e-15)
+    }
+
+    /// The blocked product equals DGEMM to rounding (symmetric: on and above the diagonal), and each block of rows is
+    /// the same bits as that block's own single-threaded DGEMM: nothing depends on how the blocks met the threads.
+    @Test func reproducibleProductIsBlockwiseDGEMM() throws {
+        var x = Matrix(rows: 300, cols: 7), y = Matrix(rows: 50, cols: 7)
+        for i in 0..<300 { for j in 0..<7 { x[i, j] = sin(Double(3 * i + 5 * j)) } }
+        for i in 0..<50 { for j in 0..<7 { y[i, j] = cos(Double(2 * i + j)) } }
+        let cross = try Matrix.reproducibleProduct(x, transposed: y, scale: 0.5)
+        var reference = try Matrix.product(x, y, transposeB: true)
+        reference.storage = reference.storage.map { $0 * 0.5 }
+        #expect(cross.relativeDistance(to: reference) < 1e-15)
+        let sym = try Matrix.reproducibleProduct(x, scale: 2)
+        let g = x.gram(scale: 2)
+        for i in 0..<300 { for j in i..<300 { #expect(abs(sym[i, j] - g[i, j]) <= 1e-14 * (1 + abs(g[i, j]))) } }
+        #expect(sym[200, 10] == 0, "below the diagonal blocks nothing is written")
+        let b = Matrix.reproducibleBlockRows
+        let rows = try Matrix(rows: b, cols: 7, storage: Array(x.storage[(b * 7)..<(2 * b * 7)]))
+        let block = try BLAS.singleThreaded { try Matrix.reproducibleProduct(rows, transposed: y, scale: 0.5) }
+        #expect(Array(cross.storage[(b * 50)..<(2 * b * 50)]) == block.storage)
+        #expect(throws: LinalgError.self) { try Matrix.reproducibleProduct(x, transposed: a) }
     }
 
     @Test func choleskySolvesAndReconstructs() throws {

@@ -60,6 +60,119 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }
 
+    static func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
+
+    /// Ctrl-C after 2 of 6 tiles with a checkpoint keeps the partial file and the checkpoint (no output); --resume
+    /// finishes with a file byte-identical to an uninterrupted run's and removes the checkpoint. Another plan's
+    /// checkpoint is refused. Without a checkpoint a stop leaves nothing.
+    @Test func stopAndResume() throws {
+        let dir = try Self.directory()
+        let spec = try NetworkSpec(depth: 3, activation: .relu, cb: 0.1, cw: 2)
+        let x = try Self.inputs(150)
+        let budget = 64 * 64 * TiledKernels.bytesPerEntry
+        let plan = try TiledKernels.Plan(spec: spec, x1: x, arrays: ["nngp", "ntk"], memoryBudget: budget)
+        try TiledKernelRun(plan: plan, path: dir + "/full.npz").run()
+
+        let (out, ckpt) = (dir + "/k.npz", dir + "/k.ckpt")
+        var tilesRun = 0
+        var first = TiledKernelRun(plan: plan, path: out, checkpoint: TileCheckpoint(path: ckpt))
+        first.shouldStop = { tilesRun += 1; return tilesRun > 2 }
+        #expect(throws: TiledRunStopped.self) { try first.run() }
+        #expect(!FileManager.default.fileExists(atPath: out))
+        #expect(FileManager.default.fileExists(atPath: ckpt) && FileManager.default.fileExists(atPath: dir + "/.k.npz.partial"))
+
+        let other = try TiledKernels.Plan(spec: spec, x1: x, arrays: ["nngp", "ntk"], memoryBudget: 4 * budget)
+        #expect(throws: DataError.self) { try TiledKernelRun(plan: other, path: out, checkpoint: TileCheckpoint(path: ckpt, resume: true)).run() }
+        let summary = try #require(try TiledKernelRun(plan: plan, path: out, checkpoint: TileCheckpoint(path: ckpt, resume: true)).run())
+        #expect(summary.computed == 4 && summary.tiles == 6)
+        #expect(try Self.bytes(out) == Self.bytes(dir + "/full.npz"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["full.npz", "k.npz"])
+
+        var plain = TiledKernelRun(plan: plan, path: dir + "/plain.npz")
+        plain.shouldStop = { true }
+        #expect(throws: TiledRunStopped.self) { try plain.run() }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["full.npz", "k.npz"])
+    }
+
+    /// In-process stand-in for MPI ranks: threads that meet at broadcasts and all-reductions.
+    final class ThreadWorld: @unchecked Sendable {
+        let size: Int
+        let condition = NSCondition()
+        var arrived = 0, generation = 0
+        var value = "", flags = true, result = true
+        init(size: Int) { self.size = size }
+
+        /// Every rank contributes; the last to arrive computes the outcome and releases the others.
+        func meet(rank: Int, text: String, flag: Bool) -> (String, Bool) {
+            condition.lock(); defer { condition.unlock() }
+            let g = generation
+            if rank == 0 { value = text }
+            flags = flags && flag
+            arrived += 1
+            if arrived == size {
+                result = flags
+                (arrived, flags, generation) = (0, true, generation + 1)
+                condition.broadcast()
+            } else {
+                while generation == g { condition.wait() }
+            }
+            return (value, result)
+        }
+
+        struct Rank: TileCoordinator {
+            let world: ThreadWorld, rank: Int
+            var size: Int { world.size }
+            func broadcast(_ text: String) -> String { world.meet(rank: rank, text: text, flag: true).0 }
+            func all(_ flag: Bool) -> Bool { world.meet(rank: rank, text: "", flag: flag).1 }
+        }
+
+        /// Run `body(rank)` on `size` threads and wait for all of them.
+        func run(_ body: @escaping @Sendable (Rank) -> Void) {
+            let group = DispatchGroup()
+            for r in 0..<size {
+                group.enter()
+                Thread { body(Rank(world: self, rank: r)); group.leave() }.start()
+            }
+            group.wait()
+        }
+    }
+
+    /// Tiles split across 2 and 3 processes (threads standing in for MPI ranks, same protocol) give the single
+    /// process's file byte for byte; a rank that fails makes every rank fail, with nothing left behind.
+    @Test(arguments: [2, 3])
+    func splitAcrossProcesses(size: Int) throws {
+        let dir = try Self.directory()
+        let spec = try NetworkSpec(depth: 3, activation: .erf, cb: 0.1, cw: 1.5)
+        let plan = try TiledKernels.Plan(spec: spec, x1: try Self.inputs(200), arrays: ["ntk", "nngp"], memoryBudget: 64 * 64 * TiledKernels.bytesPerEntry)
+        try TiledKernelRun(plan: plan, path: dir + "/one.npz").run()
+
+        let outcomes = Outcomes()
+        ThreadWorld(size: size).run { rank in
+            do {
+                let s = try TiledKernelRun(plan: plan, path: dir + "/split.npz", coordinator: rank).run()
+                outcomes.add(rank.rank, s == nil ? "ok" : "summary \(s!.tiles)")
+            } catch { outcomes.add(rank.rank, "error") }
+        }
+        #expect(outcomes.sorted == ["ok"] * (size - 1) + ["summary 10"])
+        #expect(try Self.bytes(dir + "/split.npz") == Self.bytes(dir + "/one.npz"))
+
+        let failing = Outcomes()
+        ThreadWorld(size: size).run { rank in
+            var run = TiledKernelRun(plan: plan, path: dir + "/failed.npz", coordinator: rank)
+            run.shouldStop = { rank.rank == size - 1 }
+            do { try run.run(); failing.add(rank.rank, "ok") } catch { failing.add(rank.rank, "error") }
+        }
+        #expect(failing.sorted == ["error"] * size)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["one.npz", "split.npz"])
+    }
+
+    final class Outcomes: @unchecked Sendable {
+        let lock = NSLock()
+        var items: [(Int, String)] = []
+        func add(_ rank: Int, _ s: String) { lock.lock(); items.append((rank, s)); lock.unlock() }
+        var sorted: [String] { lock.lock(); defer { lock.unlock() }; return items.sorted { $0.0 > $1.0 }.map(\.1) }
+    }
+
     @Test func memorySizes() {
         #expect(TiledKernels.parseMemory("4G") == 4 << 30)
         #expect(TiledKernels.parseMemory("512M") == 512 << 20)
@@ -69,3 +182,5 @@ import Testing
         #expect(TiledKernels.tileSize(memoryBudget: 4 << 30, rows: 20_000, cols: 20_000) == 11_585)
     }
 }
+
+private func * (a: [String], n: Int) -> [String] { Array((0..<n).flatMap { _ in a }) }
