@@ -8,7 +8,7 @@ SWIFT ?= swift
 REPORT_DIR ?= report
 BUILD_FLAGS = -c release -Xswiftc -enable-testing
 
-.PHONY: setup build run test bench fuzz clean
+.PHONY: setup build mpi run test bench fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -22,8 +22,10 @@ run: build
 
 # With Open MPI installed (scripts/setup.sh installs it), the MPI build of dlt goes to .build-mpi and the 2- and 3-rank
 # tests run against it (Tests/CLITests: MPITests); the plain build never needs MPI.
-test: setup
+mpi: setup
 	if command -v mpicc >/dev/null 2>&1; then DEEPTHEORY_MPI=1 $(SWIFT) build $(BUILD_FLAGS) --build-path .build-mpi --product dlt; fi
+
+test: mpi
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	if command -v mpicc >/dev/null 2>&1; then export DLT_MPI_BINARY="$$(DEEPTHEORY_MPI=1 $(SWIFT) build $(BUILD_FLAGS) --build-path .build-mpi --show-bin-path)/dlt"; fi; \
 	$(SWIFT) test $(BUILD_FLAGS)
@@ -33,7 +35,7 @@ fuzz: setup
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	FUZZ_ITERATIONS=$${FUZZ_ITERATIONS:-200000} $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter FuzzTests
 
-bench: build
+bench: build mpi
 	bash bench/run.sh "$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)"
 
 clean:

@@ -70,6 +70,20 @@ for mem in 64M 16M; do
   printf "  N =  4096  --memory %s: %.3f s (%s), in-memory end to end %.3f s: ratio %.2f; max resident %s MiB\n" "$mem" "$t" \
     "$(tail -1 "$tmp/tiled.log" | sed -E 's/.*\((.*)\)/\1/')" "$ours" "$(echo "$t / $ours" | bc -l)" "$(( $(cat "$tmp/rss.txt") / 1024 ))"
 done
+mpi="$here/../.build-mpi/release/dlt"
+if [ -x "$mpi" ] && command -v mpirun > /dev/null; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+  for ranks in 1 2; do
+    t0=$(date +%s.%N)
+    mpirun -np $ranks --oversubscribe "$mpi" kernel --activation relu --depth 10 --cw 2 --cb 0 --inputs "$tmp/X4096.npy" \
+      --output "$tmp/mpi$ranks.npz" --memory 16M 2> /dev/null
+    t1=$(date +%s.%N)
+    echo "$ranks $(echo "$t1 - $t0" | bc -l)" >> "$tmp/mpi.txt"
+  done
+  t1=$(awk '$1 == 1 {print $2}' "$tmp/mpi.txt"); t2=$(awk '$1 == 2 {print $2}' "$tmp/mpi.txt")
+  printf "  N =  4096  --memory 16M under mpirun: 1 rank %.3f s, 2 ranks %.3f s (ratio %.2f on %s cores); same bytes: %s\n" "$t1" "$t2" \
+    "$(echo "$t2 / $t1" | bc -l)" "$(nproc)" "$(cmp -s "$tmp/mpi1.npz" "$tmp/mpi2.npz" && echo yes || echo NO)"
+fi
 if [ "${DLT_BENCH_LARGE:-1}" = 1 ]; then
   n=20000
   "$bin/dlt-bench" --write-inputs $n "$tmp/X$n.npy"
