@@ -30,13 +30,15 @@ test: mpi
 	if command -v mpicc >/dev/null 2>&1; then export DLT_MPI_BINARY="$$(DEEPTHEORY_MPI=1 $(SWIFT) build $(BUILD_FLAGS) --build-path .build-mpi --show-bin-path)/dlt"; fi; \
 	$(SWIFT) test $(BUILD_FLAGS)
 
-# The readers' mutation fuzzer (Tests/DataIOTests/FuzzTests.swift) at length; `make test` runs 1500 mutants per reader.
+# The readers' mutation fuzzer (Tests/DataIOTests/FuzzTests.swift) at length — `make test` runs 1500 mutants per
+# reader — then libFuzzer, coverage-guided, with AddressSanitizer, for FUZZ_SECONDS (scripts/fuzz.sh).
 fuzz: setup
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
 	FUZZ_ITERATIONS=$${FUZZ_ITERATIONS:-200000} $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter FuzzTests
+	bash scripts/fuzz.sh
 
 bench: build mpi
 	bash bench/run.sh "$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)"
 
 clean:
-	rm -rf .build .build-mpi $(REPORT_DIR)
+	rm -rf .build .build-mpi .build-fuzz .fuzz $(REPORT_DIR)

@@ -30,6 +30,13 @@ let mpiTargets: [Target] = withMPI ? [
     .target(name: "MPISupport", dependencies: ["CMPI"]),
 ] : []
 
+// The libFuzzer harness of the readers (issue 7), built only by `make fuzz` (DEEPTHEORY_FUZZ=1, with -sanitize=fuzzer).
+let withFuzz = Context.environment["DEEPTHEORY_FUZZ"] == "1"
+let fuzzTargets: [Target] = withFuzz ? [
+    .target(name: "CFuzzDriver"),
+    .executableTarget(name: "dlt-fuzz", dependencies: ["DataIO", "Architecture", "CFuzzDriver"]),
+] : []
+
 let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
@@ -41,7 +48,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
-    targets: blasTargets + mpiTargets + [
+    targets: blasTargets + mpiTargets + fuzzTargets + [
         .target(name: "Linalg", dependencies: blasDependency, linkerSettings: blasLinker),
         .target(name: "Gaussian", dependencies: ["Linalg"]),
         .target(name: "Architecture", dependencies: ["Gaussian"]),

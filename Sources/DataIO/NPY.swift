@@ -103,8 +103,11 @@ public enum NPY {
         let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
         guard !overflow else { throw .malformed(path: name, reason: "shape \(shapeText) is too large") }
         let reader = try elementReader(descr, name)
-        guard bytes.count - offset >= count * reader.size else {
-            throw .malformed(path: name, reason: "truncated data: \(count) elements of \(reader.size) bytes need \(count * reader.size) bytes, have \(bytes.count - offset)")
+        // The payload size in bytes: a shape whose count fits an Int may still overflow it times the element size.
+        let (needed, tooLarge) = count.multipliedReportingOverflow(by: reader.size)
+        guard !tooLarge else { throw .malformed(path: name, reason: "shape \(shapeText) is too large") }
+        guard bytes.count - offset >= needed else {
+            throw .malformed(path: name, reason: "truncated data: \(count) elements of \(reader.size) bytes need \(needed) bytes, have \(bytes.count - offset)")
         }
         var values = [Double](repeating: 0, count: count)
         bytes.withUnsafeBufferPointer { buf in

@@ -87,6 +87,9 @@ public struct TiledKernelRun {
                 throw DataError.malformed(path: checkpoint.path, reason: "a checkpoint of another kernel computation or output (resume with the flags and --output that started it)")
             }
             done = saved.done
+            guard FileManager.default.fileExists(atPath: partialPath) else {
+                throw DataError.unreadable(path: checkpoint.path, reason: "its partial file \(partialPath) is gone (start again without --resume)")
+            }
             file = try TiledArrayFile(attaching: partialPath, path: path, members: plan.members)
         } else {
             file = try TiledArrayFile(path: path, members: plan.members, temporary: checkpoint == nil ? nil : partialPath)

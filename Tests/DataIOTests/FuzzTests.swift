@@ -100,6 +100,15 @@ import Architecture
         _ = Self.fuzz("JSON", reader: 4, seeds: seeds) { d in _ = try JSONValue.parse(d) }
     }
 
+    /// Inputs the coverage-guided fuzzer (libFuzzer, `make fuzz`: scripts/fuzz.sh) found, kept as regression tests.
+    @Test func libFuzzerFindings() {
+        // A 1-D .npy of 5 245 913 859 909 804 943 elements: the element count fits an Int, its size in bytes does not,
+        // and the size check itself overflowed (a trap) before it could reject the file. Found in 438 000 runs.
+        for shape in ["(5245913859909804943,)", "(1152921504606846976, 2)", "(2305843009213693952,)"] {
+            #expect(throws: DataError.self) { try NPY.decode(NPY.header(shape: shape) + Data(count: 16)) }
+        }
+    }
+
     /// The network spec loader (`--spec FILE`): every mutant is a valid spec (which survives a JSON round trip) or a
     /// `SpecError` naming the problem. It found that "depth": 399999999 (digits inserted into a depth) allocated
     /// per-layer arrays of that length before any check; depths above `NetworkSpec.maxDepth` are now refused first.
