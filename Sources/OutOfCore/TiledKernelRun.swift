@@ -158,16 +158,19 @@ public struct TiledKernelRun {
                     done += 1
                     progress?(done, mine.count, Date().timeIntervalSince(start))
                 }
-                if world.rank == 0 { try file.sync() } else { try file.release() }
+                try file.release()
             } catch { failure = error }
         }
         // Every rank reaches this point whatever happened, so no rank waits forever for one that failed.
         let everyone = world.all(failure == nil && !stopped && !temporary.isEmpty)
-        if world.rank == 0, let file {
+        if world.rank == 0 && !temporary.isEmpty {
             if everyone {
-                do { try file.finish() } catch { file.cancel(); throw error }
+                // Reopened after every rank has closed it: on a network file system (NFS's close-to-open consistency)
+                // only a fresh open is sure to see the other ranks' blocks when the checksums read the file back.
+                do { try TiledArrayFile(attaching: temporary, path: path, members: plan.members).finish() } catch { unlink(temporary); throw error }
             } else {
-                file.cancel()
+                file?.cancel()
+                unlink(temporary)
             }
         }
         if let failure { throw failure }
