@@ -102,6 +102,8 @@ public enum NPY {
         let (rows, cols) = dims.count == 2 ? (dims[0], dims[1]) : (dims.count == 1 ? (dims[0], 1) : (1, 1))
         let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
         guard !overflow else { throw .malformed(path: name, reason: "shape \(shapeText) is too large") }
+        // An empty array is no input to anything here, and a shape like (0, 10¹⁴) would carry a huge loop bound on.
+        guard count > 0 else { throw .malformed(path: name, reason: "empty array (shape \(shapeText))") }
         let reader = try elementReader(descr, name)
         // The payload size in bytes: a shape whose count fits an Int may still overflow it times the element size.
         let (needed, tooLarge) = count.multipliedReportingOverflow(by: reader.size)

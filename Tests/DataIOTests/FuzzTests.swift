@@ -107,6 +107,13 @@ import Architecture
         for shape in ["(5245913859909804943,)", "(1152921504606846976, 2)", "(2305843009213693952,)"] {
             #expect(throws: DataError.self) { try NPY.decode(NPY.header(shape: shape) + Data(count: 16)) }
         }
+        // A Fortran-order .npy of shape (0, 555 555 555 555 555): no values, so it passed every size check, and the
+        // transpose into C order then looped 5.6 × 10¹⁴ times over empty rows (libFuzzer's 2-second timeout, after
+        // 4.7 M runs). Empty arrays are now rejected, and a transpose of an empty matrix returns at once.
+        var fortran = NPY.header(shape: "(0, 555555555555555)")
+        fortran = Data(String(decoding: fortran, as: UTF8.self).replacingOccurrences(of: "False", with: "True ").utf8)
+        #expect(throws: DataError.self) { try NPY.decode(fortran) }
+        #expect(Matrix(rows: 555_555_555_555_555, cols: 0).transposed.cols == 555_555_555_555_555)
     }
 
     /// The network spec loader (`--spec FILE`): every mutant is a valid spec (which survives a JSON round trip) or a
