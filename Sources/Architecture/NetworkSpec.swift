@@ -119,6 +119,19 @@ public struct NetworkSpec: Sendable, Equatable {
         try check(lambdaB, "λ_b (lambda_b)", allowZero: true)
     }
 
+    /// The number of weights and biases of one network, Σ_ℓ n_ℓ (n_{ℓ−1} + 1) for ℓ = 1 … L (PDLT §2.1; n₀ from
+    /// `inputDimension`, 0 when unknown), saturating at Int.max instead of overflowing.
+    public var parameterCount: Int {
+        var total = 0
+        for l in 1...depth {
+            let (w, o1) = width(ofLayer: l).multipliedReportingOverflow(by: width(ofLayer: l - 1) + 1)
+            let (t, o2) = total.addingReportingOverflow(w)
+            if o1 || o2 { return Int.max }
+            total = t
+        }
+        return total
+    }
+
     /// n_ℓ for ℓ = 0 … L (n₀ must be known).
     public func width(ofLayer l: Int) -> Int {
         if l == 0 { return inputDimension ?? 0 }

@@ -54,6 +54,7 @@ struct EnsembleCommand: ParsableCommand {
             throw ValidationError("mismatched input dimensions: the inputs have \(x.cols) columns, the spec \(n0)")
         }
         spec = spec.with(inputDimension: x.cols)
+        try checkSampleable(spec)
         let indices = Array(stride(from: shardIndex, to: networks, by: shardCount))
         var m = EnsembleMeasurement(spec: spec, inputs: x.rows)
         let runID = try EnsembleRecord.runID(spec: spec, seed: seed, inputs: x)

@@ -52,6 +52,7 @@ struct CompareCommand: ParsableCommand {
         guard format == "table" || format == "json" else { throw ValidationError("--format must be table or json") }
         let x = try readInputs(sampling.inputs, what: "--inputs")
         let spec = try network.networkSpec(defaultOutputWidth: 0).with(inputDimension: x.cols)
+        try checkSampleable(spec)
         let theory = try FiniteWidthRecord.json(spec: spec, x: x)
         var m = EnsembleMeasurement(spec: spec, inputs: x.rows)
         let bar = ProgressBar(total: networks, label: "networks")

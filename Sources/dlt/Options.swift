@@ -152,3 +152,17 @@ func readInputs(_ path: String, what: String) throws -> Matrix {
     guard m.rows > 0, m.cols > 0 else { throw ValidationError("\(what) \(path) is empty") }
     return m
 }
+
+/// Refuse, with one message, networks too large to sample here: the commands that sample networks hold one network's
+/// float64 parameters per core at once, so a width typed with a few zeros too many would otherwise end in a failed
+/// allocation (a crash) instead of an error.
+func checkSampleable(_ spec: NetworkSpec) throws {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let memory = ProcessInfo.processInfo.physicalMemory
+    let p = spec.parameterCount
+    let (bytes, overflow) = p.multipliedReportingOverflow(by: 8 * cores)
+    guard overflow || UInt64(bytes) > memory else { return }
+    let gb = { (b: Double) in String(format: "%.3g GB", b / 1e9) }
+    throw ValidationError("a network of this spec has \(p == Int.max ? "more than 10^18" : String(p)) parameters (\(gb(Double(p) * 8)) in float64 each, "
+                          + "one per core on \(cores) cores), more than this machine's \(gb(Double(memory))) of memory: lower --width/--widths")
+}

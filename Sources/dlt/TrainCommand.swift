@@ -51,6 +51,7 @@ struct TrainCommand: ParsableCommand {
         guard steps >= 0 else { throw ValidationError("--steps must be ≥ 0, got \(steps)") }
         let spec = try network.networkSpec()
         let (x, y, xTest) = try data.read()
+        try checkSampleable(spec.with(inputDimension: x.cols))
         let fingerprint = try TrainedEnsemble.fingerprint(spec: spec, train: x, targets: y, test: xTest, steps: steps, learningRate: learningRate,
                                                           model: trained, seed: seed, networks: networks)
         func train(_ indices: [Int], progress: (@Sendable (Int) -> Void)? = nil) throws -> [(index: Int, run: TrainingRun)] {

@@ -425,6 +425,9 @@ func flatten(_ v: Any) -> [Double] {
             #expect(theory["mean"] != nil && theory["covariance"] != nil)
         }
         let out = w.appendingPathComponent("t.json").path
+        // A width with zeros too many: one message naming the parameter count, not a failed allocation.
+        let huge = try DLT.run(["train"] + net.map { $0 == "32" ? "100000000" : $0 } + data + ["--output", out])
+        #expect(huge.status != 0 && huge.stderr.contains("parameters") && !FileManager.default.fileExists(atPath: out), "\(huge.stderr)")
         for (extra, message) in [(["--model", "cubic"], "--model"), (["--networks", "1"], "--networks"), (["--steps", "-2"], "--steps")] {
             let r = try DLT.run(["train"] + net + data + extra + ["--output", out])
             #expect(r.status != 0 && r.stderr.contains(message), "\(message): \(r.stderr)")

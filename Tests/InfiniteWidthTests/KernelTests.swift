@@ -144,6 +144,9 @@ func sampleInputs(_ n: Int, _ d: Int, seed: UInt64 = 7) -> Matrix {
                                    lambdaB: [0], lambdaW: [1, 2, 3], parameterization: .standard)
         let back = try NetworkSpec.fromJSON(try spec.toJSON())
         #expect(back == spec)
+        #expect(spec.parameterCount == 64 * 8 + 32 * 65 + 2 * 33, "Σ n_ℓ (n_{ℓ−1} + 1)")
+        #expect(try NetworkSpec(inputDimension: 3, depth: 4, width: 1 << 40, activation: .relu, cb: 0, cw: 2).parameterCount == Int.max)
+        #expect(throws: SpecError.self) { try NetworkSpec.fromJSON(Data(#"{"depth": 1000001, "activation": "relu", "cb": 0, "cw": 2}"#.utf8)) }
         let text = #"{"depth": 2, "activation": "tanh", "cb": 0, "cw": 1}"#
         let parsed = try NetworkSpec.fromJSON(Data(text.utf8))
         #expect(parsed.lambdaW == [1, 1] && parsed.hiddenWidths == [NetworkSpec.defaultWidth])
