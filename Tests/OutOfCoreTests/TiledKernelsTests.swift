@@ -99,24 +99,27 @@ import Testing
         let size: Int
         let condition = NSCondition()
         var arrived = 0, generation = 0
-        var value = "", flags = true, result = true
+        var pendingValue = "", pendingFlags = true
+        /// The outcome of each completed meeting. A thread woken late must read its own meeting's outcome: rank 0 may
+        /// already have arrived at the next meeting (and set the next broadcast value) by then.
+        var outcomes: [Int: (String, Bool)] = [:]
         init(size: Int) { self.size = size }
 
-        /// Every rank contributes; the last to arrive computes the outcome and releases the others.
+        /// Every rank contributes; the last to arrive publishes the outcome and releases the others.
         func meet(rank: Int, text: String, flag: Bool) -> (String, Bool) {
             condition.lock(); defer { condition.unlock() }
             let g = generation
-            if rank == 0 { value = text }
-            flags = flags && flag
+            if rank == 0 { pendingValue = text }
+            pendingFlags = pendingFlags && flag
             arrived += 1
             if arrived == size {
-                result = flags
-                (arrived, flags, generation) = (0, true, generation + 1)
+                outcomes[g] = (pendingValue, pendingFlags)
+                (arrived, pendingFlags, generation) = (0, true, generation + 1)
                 condition.broadcast()
             } else {
                 while generation == g { condition.wait() }
             }
-            return (value, result)
+            return outcomes[g]!
         }
 
         struct Rank: TileCoordinator {
