@@ -1,5 +1,6 @@
 import Foundation
 import Gaussian
+import Linalg
 
 /// JSON round-trip of `NetworkSpec`. Uniform per-layer values are written as one number.
 extension NetworkSpec: Codable {
@@ -88,5 +89,20 @@ extension NetworkSpec: Codable {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try e.encode(self)
+    }
+}
+
+extension NetworkSpec {
+    /// A 64-bit FNV-1a hash (hex) of this spec's JSON, then `text`, then the bits of `data` (little-endian float64, in
+    /// order): the run id or fingerprint by which shard files and checkpoints of another run are refused.
+    public func fingerprint(_ text: String, data: [Matrix]) throws -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix<S: Sequence<UInt8>>(_ bytes: S) { for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 } }
+        mix(try toJSON())
+        mix(text.utf8)
+        for m in data {
+            for v in m.storage { withUnsafeBytes(of: v.bitPattern.littleEndian) { mix($0) } }
+        }
+        return String(h, radix: 16)
     }
 }

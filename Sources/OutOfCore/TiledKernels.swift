@@ -90,14 +90,8 @@ public enum TiledKernels {
         /// A hash (FNV-1a) of everything the file's numbers depend on: the spec, the inputs' bits, the arrays and the
         /// tile side. A checkpoint of another computation is refused by it.
         public func fingerprint() throws -> String {
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            func mix(_ bytes: [UInt8]) { for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 } }
-            mix(Array(try spec.toJSON()))
-            mix(Array("\(arrays) \(tileSize) \(rows)x\(x1.cols) \(x2.map { "\($0.rows)x\($0.cols)" } ?? "symmetric")".utf8))
-            for x in [x1] + (x2.map { [$0] } ?? []) {
-                for v in x.storage { withUnsafeBytes(of: v.bitPattern.littleEndian) { mix(Array($0)) } }
-            }
-            return String(h, radix: 16)
+            try spec.fingerprint("\(arrays) \(tileSize) \(rows)x\(x1.cols) \(x2.map { "\($0.rows)x\($0.cols)" } ?? "symmetric")",
+                                 data: [x1] + (x2.map { [$0] } ?? []))
         }
 
         /// Compute tile k with the in-memory recursion and write it (and, off the diagonal of a symmetric kernel, its

@@ -21,12 +21,7 @@ public struct EnsembleRecord: Sendable {
     }
 
     public static func runID(spec: NetworkSpec, seed: UInt64, inputs: Matrix) throws -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a over spec JSON, seed, input bits
-        func mix(_ bytes: [UInt8]) { for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 } }
-        mix(Array(try spec.toJSON()))
-        mix(Array(String(seed).utf8))
-        for v in inputs.storage { withUnsafeBytes(of: v.bitPattern.littleEndian) { mix(Array($0)) } }
-        return String(h, radix: 16)
+        try spec.fingerprint(String(seed), data: [inputs])
     }
 
     public func json() throws -> JSONValue {

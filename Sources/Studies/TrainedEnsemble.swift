@@ -113,12 +113,7 @@ public struct TrainedEnsemble: Sendable {
     /// A fingerprint of a training ensemble's inputs (checkpoints of another run are refused).
     public static func fingerprint(spec: NetworkSpec, train x: Matrix, targets y: Matrix, test: Matrix, steps: Int, learningRate: Double,
                                    model: TrainedModel, seed: UInt64, networks: Int) throws -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
-        func mix(_ bytes: [UInt8]) { for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 } }
-        mix(Array(try spec.toJSON()))
-        mix(Array("\(steps) \(learningRate.bitPattern) \(model.rawValue) \(seed) \(networks)".utf8))
-        for m in [x, y, test] { for v in m.storage { withUnsafeBytes(of: v.bitPattern.littleEndian) { mix(Array($0)) } } }
-        return String(h, radix: 16)
+        try spec.fingerprint("\(steps) \(learningRate.bitPattern) \(model.rawValue) \(seed) \(networks)", data: [x, y, test])
     }
 
     /// The contract keys of `dlt train`.

@@ -28,15 +28,17 @@ struct DLT {
         return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
-    /// Start `dlt args`, wait until `file` appears (the first checkpoint), send SIGINT, and return the exit status.
-    static func interrupt(_ args: [String], when file: String) throws -> Int32 {
+    /// Start `dlt args`, wait until `file` appears (the first checkpoint) — or, without a file, `after` seconds — send
+    /// SIGINT, and return the exit status.
+    static func interrupt(_ args: [String], when file: String? = nil, after delay: Double = 0) throws -> Int32 {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
         p.standardError = FileHandle.nullDevice
         try p.run()
         let start = Date()
-        while !FileManager.default.fileExists(atPath: file) && p.isRunning && Date().timeIntervalSince(start) < 60 { usleep(2000) }
+        func waiting() -> Bool { file.map { !FileManager.default.fileExists(atPath: $0) } ?? (Date().timeIntervalSince(start) < delay) }
+        while waiting() && p.isRunning && Date().timeIntervalSince(start) < 60 { usleep(2000) }
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
         return p.terminationStatus
@@ -45,6 +47,18 @@ struct DLT {
     static func json(_ r: Run) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
     }
+}
+
+/// A CSV of `rows` × `cols` values f(i, j), with `digits` decimals, written to `name` in `w`; its path.
+func writeCSV(_ w: URL, _ name: String, rows: Int, cols: Int, digits: Int, _ f: (Int, Int) -> Double) throws -> String {
+    let url = w.appendingPathComponent(name)
+    var text = ""
+    for i in 0..<rows {
+        let row: [String] = (0..<cols).map { (j: Int) -> String in String(format: "%.\(digits)f", f(i, j)) }
+        text += row.joined(separator: ",") + "\n"
+    }
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    return url.path
 }
 
 /// A fresh directory with a few input files.

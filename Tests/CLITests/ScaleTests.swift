@@ -35,14 +35,8 @@ import Testing
 @Suite struct KernelCheckpointTests {
     /// 2000 inputs in 64 × 64 tiles (the smallest budget): 528 tiles of a GELU network, ≈ 2 s.
     static func args(_ w: URL) throws -> [String] {
-        let x = w.appendingPathComponent("many.csv")
-        var text = ""
-        for i in 0..<2000 {
-            let row: [String] = (0..<5).map { (j: Int) -> String in String(format: "%.6f", sin(Double(7 * i + 3 * j + 1))) }
-            text += row.joined(separator: ",") + "\n"
-        }
-        try text.write(to: x, atomically: true, encoding: .utf8)
-        return ["kernel", "--activation", "gelu", "--depth", "6", "--cw", "1.5", "--cb", "0.1", "--inputs", x.path, "--memory", "128K"]
+        let x = try writeCSV(w, "many.csv", rows: 2000, cols: 5, digits: 6) { i, j in sin(Double(7 * i + 3 * j + 1)) }
+        return ["kernel", "--activation", "gelu", "--depth", "6", "--cw", "1.5", "--cb", "0.1", "--inputs", x, "--memory", "128K"]
     }
 
     @Test func interruptAndResume() throws {
@@ -63,18 +57,10 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: w.path).filter { $0.hasPrefix(".") || $0.hasSuffix(".ckpt") }.isEmpty)
         // Ctrl-C without a checkpoint: nothing at all is left.
         let plain = w.appendingPathComponent("plain.npz").path
-        let started = Date()
-        let p = Process()
-        p.executableURL = DLT.binary
-        p.arguments = args + ["--output", plain]
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        while Date().timeIntervalSince(started) < 0.5 && p.isRunning { usleep(2000) }
-        kill(p.processIdentifier, SIGINT)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 130 || p.terminationStatus == 0)
+        let plainStatus = try DLT.interrupt(args + ["--output", plain], after: 0.5)
+        #expect(plainStatus == 130 || plainStatus == 0)
         let left = try FileManager.default.contentsOfDirectory(atPath: w.path)
-        #expect(left.filter { $0.hasPrefix(".") }.isEmpty && left.contains("plain.npz") == (p.terminationStatus == 0))
+        #expect(left.filter { $0.hasPrefix(".") }.isEmpty && left.contains("plain.npz") == (plainStatus == 0))
     }
 }
 
@@ -84,14 +70,8 @@ import Testing
 @Suite struct KernelThreadTests {
     /// 600 inputs of dimension 40: large enough for OpenBLAS to thread the Gram product.
     static func args(_ w: URL) throws -> [String] {
-        let x = w.appendingPathComponent("wide.csv")
-        var text = ""
-        for i in 0..<600 {
-            let row: [String] = (0..<40).map { (j: Int) -> String in String(format: "%.7f", cos(Double(5 * i + 11 * j + 2))) }
-            text += row.joined(separator: ",") + "\n"
-        }
-        try text.write(to: x, atomically: true, encoding: .utf8)
-        return ["kernel", "--activation", "relu", "--depth", "4", "--cw", "2", "--cb", "0.05", "--inputs", x.path]
+        let x = try writeCSV(w, "wide.csv", rows: 600, cols: 40, digits: 7) { i, j in cos(Double(5 * i + 11 * j + 2)) }
+        return ["kernel", "--activation", "relu", "--depth", "4", "--cw", "2", "--cb", "0.05", "--inputs", x]
     }
 
     @Test(arguments: [["--format", "npz"], ["--memory", "4M"]])
